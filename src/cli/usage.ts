@@ -1,0 +1,18 @@
+export const USAGE = `usage: dvdi <command> [options]
+
+Isolator state (the same engine the Mesos module embeds):
+  dvdi prepare --container-id ID [--directory DIR] [--user U] [--env NAME=VALUE]... [--env-file FILE]
+  dvdi cleanup --container-id ID
+  dvdi recover [--alive ID]... [--orphan ID]...
+  dvdi status  [--json]
+  common: --checkpoint FILE  --dvdcli PATH  --mounter dvdcli|plugin  --plugin-dirs DIR[:DIR]
+          --mount-timeout SECONDS  --unmount-timeout SECONDS  --config FILE  --quiet
+
+Volume plugins:
+  dvdi volume mount|unmount|path|get|list|create|remove|version [dvdcli flags]
+  dvdi plugin serve [--name NAME] [--socket PATH] [--root DIR] [--backend loop|dir]
+  dvdi doctor [common options]
+  dvdi demo
+
+Exit status: 0 on success, 1 on failure (reason on stderr), 2 on a usage error.
+`;

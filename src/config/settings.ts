@@ -1,0 +1,155 @@
+import * as path from 'node:path';
+import { DEFAULT_SOCKET_DIRS, DEFAULT_SPEC_DIRS } from '../plugin/protocol.js';
+
+export type MounterKind = 'dvdcli' | 'plugin';
+
+/** Everything an operator can set: module parameters, `--config` files and CLI flags share these. */
+export interface Settings {
+  readonly checkpointFile: string;
+  readonly dvdcli: string;
+  readonly mounter: MounterKind;
+  readonly mountTimeoutMs: number;
+  readonly unmountTimeoutMs: number;
+  readonly socketDirs: readonly string[];
+  readonly specDirs: readonly string[];
+  readonly connectRetryMs: number;
+}
+
+export const DEFAULT_WORK_DIR = '/var/run/mesos/isolators/mesos-module-dvdi';
+export const CHECKPOINT_NAME = 'dvdimounts.pb';
+
+export const DEFAULT_SETTINGS: Settings = {
+  checkpointFile: path.join(DEFAULT_WORK_DIR, CHECKPOINT_NAME),
+  dvdcli: '/usr/bin/dvdcli',
+  mounter: 'dvdcli',
+  mountTimeoutMs: 120_000,
+  unmountTimeoutMs: 600_000,
+  socketDirs: DEFAULT_SOCKET_DIRS,
+  specDirs: DEFAULT_SPEC_DIRS,
+  connectRetryMs: 3_000,
+};
+
+export class SettingsError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SettingsError';
+  }
+}
+
+/** Parameter names, as written in dvdi-mod.json and config files. */
+export const PARAMETERS = {
+  work_dir: 'directory of the checkpoint file (the original module\'s parameter)',
+  checkpoint: 'checkpoint file path (overrides work_dir)',
+  dvdcli: 'absolute path of the dvdcli-compatible binary',
+  mounter: '`dvdcli` (default) or `plugin`',
+  mount_timeout: 'seconds a mount may take',
+  unmount_timeout: 'seconds an unmount may take',
+  plugin_dirs: 'colon-separated directories searched for plugin sockets and spec files',
+  plugin_socket_dirs: 'colon-separated directories searched for plugin sockets',
+  plugin_spec_dirs: 'colon-separated directories searched for .spec/.json files',
+  plugin_retry: 'seconds to keep retrying a plugin that refuses connections',
+} as const;
+
+export type ParameterName = keyof typeof PARAMETERS;
+
+function seconds(key: string, value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n <= 0 || n > 86_400) {
+    throw new SettingsError(`parameter ${key}: expected seconds between 0 and 86400, got ${JSON.stringify(value)}`);
+  }
+  return Math.round(n * 1000);
+}
+
+function absoluteDirs(key: string, value: string): string[] {
+  const dirs = value.split(':').filter(Boolean);
+  for (const d of dirs) {
+    if (!path.isAbsolute(d)) throw new SettingsError(`parameter ${key}: ${JSON.stringify(d)} is not an absolute path`);
+  }
+  return dirs;
+}
+
+function absolute(key: string, value: string): string {
+  if (!path.isAbsolute(value) || path.normalize(value) !== value) {
+    throw new SettingsError(`parameter ${key}: expected a normalised absolute path, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+/** Applies parameters over a base; an unknown name is an error, since a typo would silently keep a default. */
+export function applyParameters(base: Settings, params: Iterable<readonly [string, string]>): Settings {
+  const s: { -readonly [K in keyof Settings]: Settings[K] } = { ...base };
+  let workDir: string | undefined;
+  let checkpoint: string | undefined;
+  for (const [key, value] of params) {
+    switch (key as ParameterName) {
+      case 'work_dir':
+        workDir = absolute(key, value);
+        break;
+      case 'checkpoint':
+        checkpoint = absolute(key, value);
+        break;
+      case 'dvdcli':
+        s.dvdcli = absolute(key, value);
+        break;
+      case 'mounter':
+        if (value !== 'dvdcli' && value !== 'plugin') {
+          throw new SettingsError(`parameter mounter: expected dvdcli or plugin, got ${JSON.stringify(value)}`);
+        }
+        s.mounter = value;
+        break;
+      case 'mount_timeout':
+        s.mountTimeoutMs = seconds(key, value);
+        break;
+      case 'unmount_timeout':
+        s.unmountTimeoutMs = seconds(key, value);
+        break;
+      case 'plugin_dirs':
+        s.socketDirs = absoluteDirs(key, value);
+        s.specDirs = s.socketDirs;
+        break;
+      case 'plugin_socket_dirs':
+        s.socketDirs = absoluteDirs(key, value);
+        break;
+      case 'plugin_spec_dirs':
+        s.specDirs = absoluteDirs(key, value);
+        break;
+      case 'plugin_retry':
+        s.connectRetryMs = seconds(key, value);
+        break;
+      default:
+        throw new SettingsError(`unknown parameter ${JSON.stringify(key)}; known: ${Object.keys(PARAMETERS).join(', ')}`);
+    }
+  }
+  if (checkpoint) s.checkpointFile = checkpoint;
+  else if (workDir) s.checkpointFile = path.join(workDir, CHECKPOINT_NAME);
+  return s;
+}
+
+/**
+ * A config file: either a flat JSON object of parameters, or a modules file
+ * (`dvdi-mod.json`) whose first dvdi module's parameters are used.
+ */
+export function parametersFromJson(text: string, source: string): Array<[string, string]> {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (e) {
+    throw new SettingsError(`${source}: not JSON: ${(e as Error).message}`);
+  }
+  const modules = (doc as { libraries?: Array<{ modules?: Array<{ parameters?: unknown }> }> })?.libraries;
+  const params = modules ? modules.flatMap((l) => l.modules ?? [])[0]?.parameters ?? [] : doc;
+  if (Array.isArray(params)) {
+    return params.map((p: unknown) => {
+      const { key, value } = (p ?? {}) as { key?: unknown; value?: unknown };
+      if (typeof key !== 'string' || typeof value !== 'string') {
+        throw new SettingsError(`${source}: each parameter needs string "key" and "value"`);
+      }
+      return [key, value];
+    });
+  }
+  if (params === null || typeof params !== 'object') throw new SettingsError(`${source}: expected an object of parameters`);
+  return Object.entries(params as Record<string, unknown>).map(([k, v]) => {
+    if (typeof v !== 'string' && typeof v !== 'number') throw new SettingsError(`${source}: parameter ${k} must be a string`);
+    return [k, String(v)];
+  });
+}

@@ -1,0 +1,23 @@
+/** Quotes one word for a POSIX shell: nothing inside single quotes is special. */
+export function shellQuote(word: string): string {
+  return `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+export interface Bind {
+  readonly source: string;
+  readonly target: string;
+}
+
+/**
+ * Commands Mesos runs as root in the container's new mount namespace before
+ * exec (they go through a shell, hence the quoting). Host mounts are usually
+ * shared: without making `/` a slave first, the bind would propagate back to
+ * the host and keep the volume busy when it is detached.
+ */
+export function bindCommands(binds: readonly Bind[]): string[] {
+  if (binds.length === 0) return [];
+  return [
+    'mount --make-rslave /',
+    ...binds.map((b) => `mount -n --rbind ${shellQuote(b.source)} ${shellQuote(b.target)}`),
+  ];
+}

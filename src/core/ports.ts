@@ -1,0 +1,109 @@
+import type { VolumeId } from './volume.js';
+
+/** What the core asks a mounter to mount. */
+export interface MountRequest extends VolumeId {
+  readonly options: ReadonlyArray<readonly [string, string]>;
+  readonly explicitCreate: boolean;
+  /** Identifies this mount to plugins that count mounts by caller (Docker's `ID`). */
+  readonly mountId: string;
+}
+
+export interface UnmountRequest extends VolumeId {
+  /** The `mountId` the volume was mounted with. */
+  readonly mountId: string;
+}
+
+/**
+ * Mounts and unmounts volumes on the host. The core calls `mount` once for the
+ * first user of a volume and `unmount` once after its last user; reference
+ * counting across containers is the core's job, not the mounter's.
+ */
+export interface Mounter {
+  /** Short name for logs and status: `dvdcli` or `plugin`. */
+  readonly kind: string;
+  /** Resolves to the absolute host mountpoint. Rejects with a MounterError. */
+  mount(req: MountRequest): Promise<string>;
+  unmount(req: UnmountRequest): Promise<void>;
+  /** Releases connections or children; the mounter is not used afterwards. */
+  close(): Promise<void>;
+}
+
+/** A mounter failure; `detail` carries the tool's or plugin's own error text. */
+export class MounterError extends Error {
+  constructor(
+    message: string,
+    readonly detail: string = '',
+  ) {
+    super(detail ? `${message}: ${detail}` : message);
+    this.name = 'MounterError';
+  }
+}
+
+export type RecordState = 'mounting' | 'mounted' | 'unmount-pending';
+
+/** One (container, volume) pair, as checkpointed. */
+export interface MountRecord {
+  readonly containerId: string;
+  readonly driver: string;
+  readonly name: string;
+  readonly mountpoint: string;
+  /** `k=v,k2=v2`. */
+  readonly options: string;
+  readonly containerPath: string;
+  readonly dvdcliPath: string;
+  readonly explicitCreate: boolean;
+  readonly state: RecordState;
+  /** The `mountId` used for the mount; empty in checkpoints of the original module. */
+  readonly mountId: string;
+  /** Last failure text of a pending unmount. */
+  readonly error: string;
+}
+
+export interface CheckpointStore {
+  /** Missing or empty is an empty list; a corrupt file is moved aside and reported through the logger. */
+  load(): Promise<MountRecord[]>;
+  /** Atomic replace of the whole checkpoint. */
+  save(records: readonly MountRecord[]): Promise<void>;
+  readonly location: string;
+}
+
+export interface LogFields {
+  readonly containerId?: string;
+  readonly driver?: string;
+  readonly volume?: string;
+  readonly [key: string]: string | number | boolean | undefined;
+}
+
+export interface Logger {
+  info(message: string, fields?: LogFields): void;
+  warn(message: string, fields?: LogFields): void;
+  error(message: string, fields?: LogFields): void;
+}
+
+export interface Clock {
+  /** Milliseconds, monotonic enough to measure durations. */
+  now(): number;
+}
+
+/** What the core needs to know about a container path on the host. */
+export interface PathInfo {
+  readonly exists: boolean;
+  readonly isDirectory: boolean;
+  /** The first component of the path that is a symbolic link, if any. */
+  readonly symlink?: string;
+  readonly uid?: number;
+  readonly gid?: number;
+  /** Permission bits only. */
+  readonly mode?: number;
+}
+
+/** Host filesystem operations on container paths and mountpoints. */
+export interface HostPaths {
+  /** Symbolic links are looked for in the components below `under` (the whole path when absent). */
+  inspect(path: string, under?: string): Promise<PathInfo>;
+  /** mkdir -p; returns the directories it created, outermost first. */
+  makeDirectories(path: string): Promise<string[]>;
+  removeDirectories(paths: readonly string[]): Promise<void>;
+  /** Gives `target` the owner and permission bits of `source`. */
+  copyOwnership(source: string, target: string): Promise<void>;
+}

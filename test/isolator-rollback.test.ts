@@ -1,0 +1,81 @@
+import { mkdirSync } from 'node:fs';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Harness, env } from './helpers/harness.js';
+import { isMountpoint } from './helpers/mounts.js';
+
+let h: Harness;
+beforeEach(() => {
+  h = new Harness();
+  mkdirSync(h.sandbox, { recursive: true });
+});
+afterEach(() => h.dispose());
+
+const threeVolumes = env({ DVDI_VOLUME_NAME: 'one', DVDI_VOLUME_NAME1: 'two', DVDI_VOLUME_NAME2: 'three' });
+
+describe('all-or-nothing prepare', () => {
+  it('unmounts every volume it mounted, in reverse order, when the last mount fails', async () => {
+    h.dvdcli.behave({ 'mount:three': 'fail', 'mount:one': 'ok', 'mount:two': 'slow:500' });
+    const iso = await h.open();
+    const failure = iso.prepare({ containerId: 'c1', environment: threeVolumes, directory: h.sandbox });
+    await expect(failure).rejects.toThrow(/mount of rexray\/three failed: .*refused by the plugin/);
+    const calls = h.dvdcli.calls();
+    const unmounts = calls.filter((c) => c.op === 'unmount').map((c) => c.volumename);
+    // `two` finished mounting last, so it is undone first.
+    expect(unmounts).toEqual(['two', 'one']);
+    const mountOrder = calls.filter((c) => c.op === 'mount').map((c) => c.volumename);
+    expect(mountOrder.sort()).toEqual(['one', 'three', 'two']);
+    for (const name of ['one', 'two', 'three']) expect(isMountpoint(h.dvdcli.mountpoint('rexray', name))).toBe(false);
+    expect(iso.status()).toEqual([]);
+    expect(h.logged('rolling back')).toHaveLength(2);
+  });
+
+  it('keeps going when a rollback unmount fails, and keeps that volume pending', async () => {
+    h.dvdcli.behave({ 'mount:three': 'exit2', 'unmount:one': 'fail' });
+    const iso = await h.open();
+    const failure = iso.prepare({ containerId: 'c1', environment: threeVolumes, directory: h.sandbox });
+    await expect(failure).rejects.toThrow(/panic: runtime error.*rollback unmount of rexray\/one failed/);
+    expect(h.dvdcli.calls().filter((c) => c.op === 'unmount').map((c) => c.volumename).sort()).toEqual(['one', 'two']);
+    expect(iso.status().map((s) => [s.name, s.state, s.holders])).toEqual([['one', 'unmount-pending', []]]);
+  });
+
+  it('does not unmount a volume another container still uses when rolling back', async () => {
+    h.dvdcli.behave({ 'mount:three': 'fail' });
+    const iso = await h.open();
+    await iso.prepare({ containerId: 'c0', environment: env({ DVDI_VOLUME_NAME: 'one' }), directory: h.sandbox });
+    await expect(iso.prepare({ containerId: 'c1', environment: threeVolumes, directory: h.sandbox })).rejects.toThrow();
+    expect(h.dvdcli.calls().filter((c) => c.op === 'unmount').map((c) => c.volumename)).toEqual(['two']);
+    expect(isMountpoint(h.dvdcli.mountpoint('rexray', 'one'))).toBe(true);
+    expect(iso.status().map((s) => [s.name, s.holders])).toEqual([['one', ['c0']]]);
+  });
+
+  it.each([
+    ['empty', /did not print an absolute mountpoint|printed 0 lines/],
+    ['exit0-garbage', /did not print an absolute mountpoint.*unknown flag/],
+    ['exit2', /exited with status 2.*panic/],
+    ['two-lines', /printed 2 lines/],
+  ])('treats a dvdcli that answers %s as a failed mount', async (how, message) => {
+    h.dvdcli.behave({ mount: how });
+    const iso = await h.open();
+    await expect(iso.prepare({ containerId: 'c1', environment: env({ DVDI_VOLUME_NAME: 'v' }), directory: h.sandbox })).rejects.toThrow(message);
+    expect(iso.status()).toEqual([]);
+  });
+
+  it('kills a hung dvdcli and its process group at the mount timeout', async () => {
+    h.dvdcli.behave({ mount: 'hang' });
+    const iso = await h.open(h.mounter({ mountTimeoutMs: 500 }));
+    await expect(iso.prepare({ containerId: 'c1', environment: env({ DVDI_VOLUME_NAME: 'v' }), directory: h.sandbox })).rejects.toThrow(
+      /timed out and was killed/,
+    );
+    const pid = h.dvdcli.calls()[0]!.pid as number;
+    expect(() => process.kill(pid, 0)).toThrow();
+  });
+
+  it('fails with a clear message when the dvdcli binary is missing', async () => {
+    const { DvdcliMounter } = await import('../src/mounters/dvdcli.js');
+    const iso = await h.open(new DvdcliMounter({ binary: '/nonexistent/dvdcli', mountTimeoutMs: 1000, unmountTimeoutMs: 1000 }));
+    await expect(iso.prepare({ containerId: 'c1', environment: env({ DVDI_VOLUME_NAME: 'v' }), directory: h.sandbox })).rejects.toThrow(
+      /cannot run \/nonexistent\/dvdcli: .*ENOENT/,
+    );
+    expect(iso.status()).toEqual([]);
+  });
+});
