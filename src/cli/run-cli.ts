@@ -1,11 +1,7 @@
 import { UsageError } from './args.js';
 import type { Io } from './common.js';
-import { runPluginServe } from './plugin-serve.js';
 import { runStateCommand, STATE_COMMANDS } from './state-commands.js';
 import { USAGE } from './usage.js';
-import { runVolumeCommand } from './volume.js';
-import { runDoctor } from './doctor.js';
-import { runDemo } from './demo.js';
 
 /** The `dvdi` command line; returns the exit status. */
 export async function runCli(argv: readonly string[], io: Io): Promise<number> {
@@ -19,16 +15,17 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
       await runStateCommand(command, rest, io);
       return 0;
     }
+    // Loaded on demand: each command pulls in only what it uses.
     switch (command) {
       case 'volume':
-        return await runVolumeCommand([...rest], { ...io, env: process.env });
+        return await (await import('./volume.js')).runVolumeCommand([...rest], { ...io, env: process.env });
       case 'plugin':
         if (rest[0] !== 'serve') throw new UsageError('usage: dvdi plugin serve [options]');
-        return await runPluginServe(rest.slice(1), io);
+        return await (await import('./plugin-serve.js')).runPluginServe(rest.slice(1), io);
       case 'doctor':
-        return await runDoctor(rest, io);
+        return await (await import('./doctor.js')).runDoctor(rest, io);
       case 'demo':
-        return await runDemo(rest, io);
+        return await (await import('./demo.js')).runDemo(rest, io);
       default:
         throw new UsageError(`unknown command ${JSON.stringify(command)}`);
     }

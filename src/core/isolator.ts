@@ -117,8 +117,9 @@ export class Isolator {
         released.push(r);
       }
     }
+    const releasing = uniqueVolumes(released);
     const results = await Promise.all(
-      uniqueVolumes(released).map((v) =>
+      releasing.map((v) =>
         this.volumes.run(volumeKey(v), () =>
           this.releaseLocked(
             v,
@@ -127,7 +128,7 @@ export class Isolator {
         ),
       ),
     );
-    const retried = await this.retryPending();
+    const retried = await this.retryPending(releasing);
     const all = [...results, ...retried];
     return {
       kept: [...kept].sort(),

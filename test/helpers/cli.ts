@@ -1,0 +1,37 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+/** The built CLI: `npm test` builds before running the suite. */
+export const DVDI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+export const DVDCLI_ENTRY = fileURLToPath(new URL('../../dist/cli/dvdcli.js', import.meta.url));
+
+export interface CliResult {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function ensureBuilt(): void {
+  if (!existsSync(DVDI)) throw new Error(`${DVDI} is missing: run \`npm run build\` (npm test does)`);
+}
+
+export function dvdi(args: readonly string[], env: NodeJS.ProcessEnv = process.env): CliResult {
+  ensureBuilt();
+  const r = spawnSync(process.execPath, [DVDI, ...args], { encoding: 'utf8', env, timeout: 120_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+export function startDvdi(args: readonly string[]): ChildProcess {
+  ensureBuilt();
+  return spawn(process.execPath, [DVDI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** Polls until `check` holds; the limit only stops a broken test from hanging. */
+export async function waitFor(check: () => boolean, what: string, limitMs = 30_000): Promise<void> {
+  const deadline = Date.now() + limitMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
