@@ -1,41 +1,16 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import ts from 'typescript';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FileCheckpointStore } from '../src/checkpoint/file-store.js';
 import type { LogFields, Logger } from '../src/core/ports.js';
 
-const projectRoot = fileURLToPath(new URL('..', import.meta.url));
-const FIXTURE = 'test/fixtures/checkpoint/save-loop.ts';
+const script = fileURLToPath(new URL('./fixtures/checkpoint/save-loop.mjs', import.meta.url));
 
 let work: string;
-let script: string;
 const children = new Set<ChildProcess>();
-
-/**
- * Node 20 cannot run TypeScript: transpile the sources (types stripped, no
- * checking) into a scratch tree that sees the project's node_modules.
- */
-async function compileTree(out: string): Promise<void> {
-  const sources = (await readdir(join(projectRoot, 'src'), { recursive: true }))
-    .filter((f) => f.endsWith('.ts'))
-    .map((f) => join('src', f));
-  for (const rel of [...sources, FIXTURE]) {
-    const source = await readFile(join(projectRoot, rel), 'utf8');
-    const { outputText } = ts.transpileModule(source, {
-      compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022 },
-      fileName: rel,
-    });
-    const target = join(out, rel.replace(/\.ts$/, '.js'));
-    await mkdir(dirname(target), { recursive: true });
-    await writeFile(target, outputText);
-  }
-  await writeFile(join(out, 'package.json'), '{"type":"module"}\n');
-  await symlink(join(projectRoot, 'node_modules'), join(out, 'node_modules'));
-}
 
 /**
  * Runs the save loop until it has acknowledged `saves` saves, then SIGKILLs it
@@ -84,8 +59,6 @@ const quietLogger: Logger & { warnings: LogFields[]; errors: string[] } = {
 
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'dvdi-checkpoint-crash-'));
-  await compileTree(join(work, 'build'));
-  script = join(work, 'build', FIXTURE.replace(/\.ts$/, '.js'));
 });
 
 afterEach(() => {
