@@ -9,8 +9,9 @@ as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
 }
 
-# mount/umount/losetup (util-linux, mount), mkfs.ext4 and blkid (e2fsprogs), mkfs.xfs (xfsprogs), unshare.
-packages=(util-linux mount e2fsprogs xfsprogs)
+# mount/umount/losetup/unshare (util-linux, mount), mkfs.ext4 and blkid (e2fsprogs), mkfs.xfs (xfsprogs);
+# openssl makes the certificates of the TLS plugin tests.
+packages=(util-linux mount e2fsprogs xfsprogs openssl)
 # A host with its own Node.js (such as a third-party nodejs 20 package) keeps it.
 command -v node >/dev/null 2>&1 || packages+=(nodejs npm)
 

@@ -19,7 +19,7 @@
  * (colon-separated; `--plugin-dirs` sets both), `--mount-timeout`/`DVDI_MOUNT_TIMEOUT`
  * and `--unmount-timeout`/`DVDI_UNMOUNT_TIMEOUT` (seconds).
  */
-import { readFileSync } from 'node:fs';
+import { VERSION } from '../version.js';
 import { PluginMounter } from '../mounters/plugin.js';
 import { PluginClient } from '../plugin/client.js';
 import { DEFAULT_PLUGIN_DIRS, findPlugin, type PluginDirs } from '../plugin/discovery.js';
@@ -175,19 +175,10 @@ function timeoutMs(flag: string, flagValue: string | undefined, envName: string,
   return Math.round(seconds * 1000);
 }
 
-function version(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
-    return typeof pkg.version === 'string' ? pkg.version : 'unknown';
-  } catch {
-    return 'unknown';
-  }
-}
-
 async function execute(p: Parsed & { subcommand: Subcommand }, io: VolumeCommandIo): Promise<void> {
   const { subcommand } = p;
   if (subcommand === 'version') {
-    io.stdout(`dvdi ${version()} (dvdcli-compatible volume command)\n`);
+    io.stdout(`dvdi ${VERSION} (dvdcli-compatible volume command)\n`);
     return;
   }
   const driver = p.strings.get('volumedriver') || DEFAULT_DRIVER;

@@ -307,7 +307,7 @@ export class Isolator {
       throw new IsolatorError(`mount of ${describeVolume(request)} failed: ${messageOf(e)}`);
     }
     await this.commit(this.records.map((r) => (r === intent ? { ...intent, state: 'mounted', mountpoint } : r)));
-    logger.info('mounted volume', { ...fields, mountpoint, ms: clock.now() - started });
+    logger.info('mounted volume', { ...fields, mountpoint, ms: Math.round(clock.now() - started) });
     return { request, mountpoint, fresh: true };
   }
 
@@ -366,7 +366,7 @@ export class Isolator {
       return { volume, unmounted: false, error };
     }
     await this.commit(this.records.filter((r) => !ofVolume(r)));
-    logger.info('unmounted volume', { ...fields, ms: clock.now() - started });
+    logger.info('unmounted volume', { ...fields, ms: Math.round(clock.now() - started) });
     return { volume, unmounted: true };
   }
 

@@ -22,6 +22,19 @@ export function dvdi(args: readonly string[], env: NodeJS.ProcessEnv = process.e
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+/** Like `dvdi`, without blocking this process: needed when the test itself serves a plugin. */
+export function dvdiAsync(args: readonly string[]): Promise<CliResult> {
+  const child = startDvdi(args);
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
 export function startDvdi(args: readonly string[]): ChildProcess {
   ensureBuilt();
   return spawn(process.execPath, [DVDI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
