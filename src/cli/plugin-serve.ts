@@ -7,8 +7,8 @@ import { cliLogger, type Io } from './common.js';
 export const PLUGIN_SERVE_USAGE = `Usage: dvdi plugin serve [--name NAME] [--socket PATH] [--root DIR] [--backend loop|dir]
 
 Serves a Docker volume plugin (protocol v1) on a unix socket until SIGINT or
-SIGTERM. Volumes stay mounted when it stops; the next start on the same root
-takes them over.
+SIGTERM (a second signal while it stops ends it at once). Volumes stay mounted
+when it stops; the next start on the same root takes them over.
 
   --name NAME        plugin name (default dvdi)
   --socket PATH      socket path (default /run/docker/plugins/NAME.sock)
