@@ -71,6 +71,11 @@ export class TestPlugin {
     this.scripts.set(method, [...(this.scripts.get(method) ?? []), ...behaviours]);
   }
 
+  /** Drops what is still queued for `method`: its next calls behave normally. */
+  unscript(method: string): void {
+    this.scripts.delete(method);
+  }
+
   callsOf(method: string): RecordedCall[] {
     return this.calls.filter((c) => c.method === method);
   }
