@@ -70,8 +70,8 @@ describe.each(['dir', 'loop'] as const)('against the real %s plugin', (backend) 
     it('mounts a shared volume once, keeps data, and detaches after the last user', async () => {
       s.server = await startPluginServer({ name: PLUGIN, socketPath: path.join(s.plugins, `${PLUGIN}.sock`), root: path.join(s.root, 'plugin'), backend, logger: memoryLogger([]) });
       const iso = await open(mounters[kind]());
-      const opts = backend === 'loop' ? { DVDI_VOLUME_OPTS: 'size=64Mi' } : {};
-      const vars = { DVDI_VOLUME_DRIVER: PLUGIN, DVDI_VOLUME_NAME: 'shared', ...opts };
+      const vars: Record<string, string> = { DVDI_VOLUME_DRIVER: PLUGIN, DVDI_VOLUME_NAME: 'shared' };
+      if (backend === 'loop') vars.DVDI_VOLUME_OPTS = 'size=64Mi';
       const a = await iso.prepare({ containerId: 'a', environment: env(vars), directory: s.sandbox });
       const b = await iso.prepare({ containerId: 'b', environment: env(vars), directory: s.sandbox });
       const mp = a.mounts[0]!.mountpoint;
