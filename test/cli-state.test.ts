@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { dvdi } from './helpers/cli.js';
@@ -9,8 +9,7 @@ let h: Harness;
 let common: string[];
 beforeEach(() => {
   h = new Harness();
-  mkdirSync(h.sandbox, { recursive: true });
-  common = ['--checkpoint', h.checkpoint, '--dvdcli', h.dvdcli.binary, '--quiet'];
+  common = h.cliFlags;
 });
 afterEach(() => h.dispose());
 

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { dvdi, startDvdi, waitFor } from './helpers/cli.js';
 import { Harness } from './helpers/harness.js';
@@ -8,8 +8,7 @@ let h: Harness;
 let common: string[];
 beforeEach(() => {
   h = new Harness();
-  mkdirSync(h.sandbox, { recursive: true });
-  common = ['--checkpoint', h.checkpoint, '--dvdcli', h.dvdcli.binary, '--quiet'];
+  common = h.cliFlags;
 });
 function killFakes(): void {
   for (const c of h.dvdcli.calls()) {

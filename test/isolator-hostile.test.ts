@@ -1,4 +1,3 @@
-import { mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Isolator } from '../src/core/isolator.js';
 import { Harness } from './helpers/harness.js';
@@ -8,7 +7,6 @@ let h: Harness;
 let iso: Isolator;
 beforeAll(async () => {
   h = new Harness();
-  mkdirSync(h.sandbox, { recursive: true });
   iso = await h.open();
 });
 afterAll(() => h.dispose());

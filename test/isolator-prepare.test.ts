@@ -7,7 +7,6 @@ import { isMountpoint } from './helpers/mounts.js';
 let h: Harness;
 beforeEach(() => {
   h = new Harness();
-  mkdirSync(h.sandbox, { recursive: true });
 });
 afterEach(() => h.dispose());
 

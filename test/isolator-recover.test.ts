@@ -11,7 +11,6 @@ import { concat, messageField, stringField } from './helpers/wire.js';
 let h: Harness;
 beforeEach(() => {
   h = new Harness();
-  mkdirSync(h.sandbox, { recursive: true });
   mkdirSync(path.dirname(h.checkpoint), { recursive: true });
 });
 afterEach(() => h.dispose());

@@ -1,4 +1,3 @@
-import { mkdirSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Harness, env } from './helpers/harness.js';
 import { isMountpoint } from './helpers/mounts.js';
@@ -6,7 +5,6 @@ import { isMountpoint } from './helpers/mounts.js';
 let h: Harness;
 beforeEach(() => {
   h = new Harness();
-  mkdirSync(h.sandbox, { recursive: true });
 });
 afterEach(() => h.dispose());
 

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { messageOf } from '../core/errors.js';
 import type { CheckpointStore, Logger, MountRecord } from '../core/ports.js';
+import { replaceFile } from '../util/durable-file.js';
 import { decodeCheckpoint, encodeCheckpoint } from './codec.js';
 
 /**
@@ -97,17 +98,8 @@ export class FileCheckpointStore implements CheckpointStore {
     const temp = join(this.directory, `${this.tempPrefix}${process.pid}-${randomBytes(6).toString('hex')}`);
     tempsInFlight.add(temp);
     try {
-      const file = await open(temp, 'wx', 0o600);
-      try {
-        await file.writeFile(bytes);
-        await file.sync();
-      } finally {
-        await file.close();
-      }
-      await rename(temp, this.location);
-      await syncDirectory(this.directory);
+      await replaceFile(this.location, temp, bytes);
     } catch (err) {
-      await rm(temp, { force: true }).catch(() => undefined);
       throw new Error(`cannot write checkpoint ${this.location}: ${messageOf(err)}`);
     } finally {
       tempsInFlight.delete(temp);
@@ -148,15 +140,6 @@ export class FileCheckpointStore implements CheckpointStore {
 }
 
 /** Makes a rename durable: the new directory entry is on disk once this returns. */
-async function syncDirectory(path: string): Promise<void> {
-  const dir = await open(path, 'r');
-  try {
-    await dir.sync();
-  } finally {
-    await dir.close();
-  }
-}
-
 /** Another writer (such as an operator's CLI next to the agent) may be saving right now. */
 function processAlive(pid: number): boolean {
   try {

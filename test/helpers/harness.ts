@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { FileCheckpointStore } from '../../src/checkpoint/file-store.js';
@@ -23,7 +23,7 @@ export function tempRoot(prefix = 'dvdi-test-'): string {
   return mkdtempSync(path.join(tmpdir(), prefix));
 }
 
-/** A temp root with a fake dvdcli, a checkpoint path and a sandbox; `dispose` undoes every mount. */
+/** A temp root with a fake dvdcli, a checkpoint path and a sandbox directory; `dispose` undoes every mount. */
 export class Harness {
   readonly root = tempRoot();
   readonly dvdcli = new FakeDvdcli(this.root);
@@ -31,6 +31,12 @@ export class Harness {
   readonly sandbox = path.join(this.root, 'sandbox');
   readonly logs: LogLine[] = [];
   readonly logger = memoryLogger(this.logs);
+  /** The common flags that point the `dvdi` CLI at this harness. */
+  readonly cliFlags = ['--checkpoint', this.checkpoint, '--dvdcli', this.dvdcli.binary, '--quiet'];
+
+  constructor() {
+    mkdirSync(this.sandbox, { recursive: true });
+  }
 
   mounter(timeouts: { mountTimeoutMs?: number; unmountTimeoutMs?: number } = {}): Mounter {
     return new DvdcliMounter({

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { replaceFile, syncPath } from '../../util/durable-file.js';
 import { nameProblem } from './names.js';
 
 export type BackendName = 'loop' | 'dir';
@@ -53,32 +54,9 @@ function parseMeta(name: string, text: string): VolumeMeta {
   };
 }
 
-async function fsyncPath(p: string): Promise<void> {
-  const handle = await open(p, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
 /** Writes a file so that readers see the old or the new content, never a part, even across a crash. */
-async function writeAtomically(file: string, content: string): Promise<void> {
-  const temp = `${file}.tmp-${randomBytes(6).toString('hex')}`;
-  const handle = await open(temp, 'w', 0o600);
-  try {
-    await handle.writeFile(content);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
-    await rename(temp, file);
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw error;
-  }
-  await fsyncPath(path.dirname(file));
+function writeAtomically(file: string, content: string): Promise<void> {
+  return replaceFile(file, `${file}.tmp-${randomBytes(6).toString('hex')}`, content);
 }
 
 export interface LoadResult {
@@ -147,7 +125,7 @@ export class VolumeStore {
       await populate(work);
       await writeAtomically(path.join(work, META_FILE), `${JSON.stringify(meta, null, 2)}\n`);
       await rename(work, this.volumeDir(meta.name));
-      await fsyncPath(this.volumesDir);
+      await syncPath(this.volumesDir);
     } catch (error) {
       await rm(work, { recursive: true, force: true });
       throw error;
@@ -158,7 +136,7 @@ export class VolumeStore {
   async remove(name: string): Promise<void> {
     const doomed = path.join(this.volumesDir, `${REMOVING}${randomBytes(8).toString('hex')}`);
     await rename(this.volumeDir(name), doomed);
-    await fsyncPath(this.volumesDir);
+    await syncPath(this.volumesDir);
     await rm(doomed, { recursive: true, force: true });
   }
 }
