@@ -120,7 +120,7 @@ describe.each(['dir', 'loop'] as const)('against the real %s plugin', (backend) 
 describe('against a misbehaving plugin, through the isolator', () => {
   const cases = [
     ['hangs on Mount', { kind: 'hang' }, /timed out|time limit|timeout/i],
-    ['keeps dying in the middle of Mount', { kind: 'destroy' }, /VolumeDriver\.Mount/],
+    ['dies in the middle of Mount', { kind: 'destroy' }, /VolumeDriver\.Mount/],
     ['answers 500 with Err', { kind: 'error500', err: 'backend on fire' }, /backend on fire/],
     ['answers 200 with Err', { kind: 'error200', err: 'quota exceeded' }, /quota exceeded/],
   ] as const;
@@ -132,8 +132,7 @@ describe('against a misbehaving plugin, through the isolator', () => {
       const iso = await open(new PluginMounter({ socketDirs: [s.plugins], specDirs: [], mountTimeoutMs: 1_000, unmountTimeoutMs: 1_000, connectRetryMs: 200 }));
       await plugin.addVolume('first');
       await plugin.addVolume('second');
-      // A connection that breaks before any answer is retried briefly, so the failure must persist.
-      plugin.script('VolumeDriver.Mount', { kind: 'normal' }, ...Array.from({ length: 50 }, () => behaviour));
+      plugin.script('VolumeDriver.Mount', { kind: 'normal' }, behaviour);
       const failure = iso.prepare({
         containerId: 'c1',
         environment: env({ DVDI_VOLUME_DRIVER: 'flaky', DVDI_VOLUME_NAME: 'first', DVDI_VOLUME_DRIVER1: 'flaky', DVDI_VOLUME_NAME1: 'second' }),

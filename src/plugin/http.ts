@@ -14,7 +14,14 @@ export interface RawResponse {
 }
 
 // EAGAIN: a unix socket whose listen backlog is full.
-const CONNECT_ERRORS = new Set(['ENOENT', 'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ECONNABORTED', 'EAGAIN']);
+/** The plugin never saw the request: safe to send again. */
+const CONNECT_ERRORS = new Set(['ENOENT', 'ECONNREFUSED', 'EAGAIN']);
+/**
+ * A dropped connection is retried only on a reused keep-alive socket, which the
+ * plugin may have closed while idle. On a fresh connection the plugin may have
+ * acted on the request, and a second Mount would count twice.
+ */
+const DROPPED_ERRORS = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);
 
 /** The plugin's answer is unusable (too large): not a connection problem, not retried. */
 export class AnswerError extends Error {
@@ -111,7 +118,9 @@ export function postOnce(
     signal.addEventListener('abort', onAbort, { once: true });
 
     req.on('error', (err: NodeJS.ErrnoException) => {
-      if (!responded && err.code !== undefined && CONNECT_ERRORS.has(err.code)) finish(new ConnectFailure(err));
+      const code = err.code ?? '';
+      const unsent = CONNECT_ERRORS.has(code) || (req.reusedSocket && DROPPED_ERRORS.has(code));
+      if (!responded && unsent) finish(new ConnectFailure(err));
       else finish(err);
     });
     req.on('response', (res) => {
