@@ -132,7 +132,8 @@ describe('against a misbehaving plugin, through the isolator', () => {
       const iso = await open(new PluginMounter({ socketDirs: [s.plugins], specDirs: [], mountTimeoutMs: 1_000, unmountTimeoutMs: 1_000, connectRetryMs: 200 }));
       await plugin.addVolume('first');
       await plugin.addVolume('second');
-      plugin.script('VolumeDriver.Mount', { kind: 'normal' }, behaviour);
+      // Twice: a call dropped on a reused keep-alive connection is sent once more, on a fresh one.
+      plugin.script('VolumeDriver.Mount', { kind: 'normal' }, behaviour, behaviour);
       const failure = iso.prepare({
         containerId: 'c1',
         environment: env({ DVDI_VOLUME_DRIVER: 'flaky', DVDI_VOLUME_NAME: 'first', DVDI_VOLUME_DRIVER1: 'flaky', DVDI_VOLUME_NAME1: 'second' }),
