@@ -95,6 +95,18 @@ describe('prepare', () => {
     expect(h.dvdcli.calls().filter((c) => c.volumename === 'b')).toEqual([]);
   });
 
+  it('refuses two volumes bound to the same place, even written differently', async () => {
+    const iso = await h.open();
+    await expect(
+      iso.prepare({
+        containerId: 'c1',
+        environment: env({ DVDI_VOLUME_NAME: 'a', DVDI_VOLUME_CONTAINERPATH: 'data', DVDI_VOLUME_NAME1: 'b', DVDI_VOLUME_CONTAINERPATH1: `${h.sandbox}/data` }),
+        directory: h.sandbox,
+      }),
+    ).rejects.toThrow(/volumes 0 and 1 are both bound to .*\/data/);
+    expect(h.dvdcli.calls()).toEqual([]);
+  });
+
   it('refuses a container path through a symbolic link, before mounting anything', async () => {
     const iso = await h.open();
     symlinkSync('/etc', path.join(h.sandbox, 'link'));

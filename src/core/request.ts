@@ -1,4 +1,5 @@
 import { planContainerPath, type PathPlan } from '../spec/container-path.js';
+import { IsolatorError } from './errors.js';
 import type { VolumeSpec } from './volume.js';
 import { volumeKey, type VolumeId } from './volume.js';
 
@@ -10,15 +11,25 @@ export interface VolumeRequest extends VolumeId {
   readonly targets: ReadonlyArray<Exclude<PathPlan, { kind: 'none' }>>;
 }
 
-/** Groups specs by volume identity; the parser already refused conflicting duplicates. */
+/**
+ * Groups specs by volume identity; the parser already refused conflicting
+ * duplicates. Two volumes bound to one place would hide each other: refused.
+ */
 export function groupRequests(specs: readonly VolumeSpec[], sandboxDirectory: string): VolumeRequest[] {
   const byKey = new Map<string, { spec: VolumeSpec; targets: Map<string, Exclude<PathPlan, { kind: 'none' }>> }>();
+  const boundBy = new Map<string, VolumeSpec>();
   for (const spec of specs) {
     const key = volumeKey(spec);
     const entry = byKey.get(key) ?? { spec, targets: new Map() };
     byKey.set(key, entry);
     const plan = planContainerPath(spec.containerPath, sandboxDirectory);
-    if (plan.kind !== 'none') entry.targets.set(plan.path, plan);
+    if (plan.kind === 'none') continue;
+    const other = boundBy.get(plan.path);
+    if (other && volumeKey(other) !== key) {
+      throw new IsolatorError(`volumes ${other.slot} and ${spec.slot} are both bound to ${plan.path}; each container path takes one volume`);
+    }
+    boundBy.set(plan.path, spec);
+    entry.targets.set(plan.path, plan);
   }
   return [...byKey.values()].map(({ spec, targets }) => ({
     driver: spec.driver,
