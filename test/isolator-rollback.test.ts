@@ -66,6 +66,29 @@ describe('all-or-nothing prepare', () => {
     );
     const pid = h.dvdcli.calls()[0]!.pid as number;
     expect(() => process.kill(pid, 0)).toThrow();
+    expect(h.dvdcli.calls().map((c) => c.op)).toEqual(['mount', 'unmount']);
+    expect(iso.status()).toEqual([]);
+  });
+
+  it('undoes a mount that completed after its timeout', async () => {
+    h.dvdcli.behave({ mount: 'mount-then-hang' });
+    const iso = await h.open(h.mounter({ mountTimeoutMs: 1_500 }));
+    const mp = h.dvdcli.mountpoint('rexray', 'v');
+    await expect(iso.prepare({ containerId: 'c1', environment: env({ DVDI_VOLUME_NAME: 'v' }), directory: h.sandbox })).rejects.toThrow(
+      /timed out/,
+    );
+    expect(isMountpoint(mp)).toBe(false);
+    expect(h.logged('unmounting to be sure')).toHaveLength(1);
+    expect(iso.status()).toEqual([]);
+  });
+
+  it('keeps a timed-out mount pending when undoing it fails', async () => {
+    h.dvdcli.behave({ mount: 'hang', unmount: 'fail' });
+    const iso = await h.open(h.mounter({ mountTimeoutMs: 500 }));
+    await expect(iso.prepare({ containerId: 'c1', environment: env({ DVDI_VOLUME_NAME: 'v' }), directory: h.sandbox })).rejects.toThrow(
+      /timed out/,
+    );
+    expect(iso.status()).toMatchObject([{ name: 'v', state: 'unmount-pending', holders: [] }]);
   });
 
   it('fails with a clear message when the dvdcli binary is missing', async () => {

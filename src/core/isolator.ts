@@ -2,7 +2,7 @@ import { parseVolumeSpecs } from '../spec/parse.js';
 import { KeyedLock } from '../util/keyed-lock.js';
 import { bindCommands, type Bind } from './commands.js';
 import { IsolatorError, messageOf } from './errors.js';
-import type { CheckpointStore, Clock, HostPaths, Logger, MountRecord, Mounter } from './ports.js';
+import { MounterError, type CheckpointStore, type Clock, type HostPaths, type Logger, type MountRecord, type Mounter } from './ports.js';
 import {
   containerRecords,
   holdersOf,
@@ -302,8 +302,14 @@ export class Isolator {
         mountId,
       });
     } catch (e) {
-      await this.commit(this.records.filter((r) => r !== intent));
       logger.error(`mount failed: ${messageOf(e)}`, fields);
+      if (e instanceof MounterError && e.uncertain) {
+        // The plugin may still finish this mount: undo it, or keep it pending until an unmount succeeds.
+        logger.warn('mount may have completed after its failure; unmounting to be sure', fields);
+        await this.unmountLocked(request, [intent]);
+      } else {
+        await this.commit(this.records.filter((r) => r !== intent));
+      }
       throw new IsolatorError(`mount of ${describeVolume(request)} failed: ${messageOf(e)}`);
     }
     await this.commit(this.records.map((r) => (r === intent ? { ...intent, state: 'mounted', mountpoint } : r)));

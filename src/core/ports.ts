@@ -28,11 +28,16 @@ export interface Mounter {
   close(): Promise<void>;
 }
 
-/** A mounter failure; `detail` carries the tool's or plugin's own error text. */
+/**
+ * A mounter failure; `detail` carries the tool's or plugin's own error text.
+ * `uncertain` says the operation may still have taken effect (it timed out or
+ * was killed), so a mount must be undone to be sure.
+ */
 export class MounterError extends Error {
   constructor(
     message: string,
     readonly detail: string = '',
+    readonly uncertain: boolean = false,
   ) {
     super(detail ? `${message}: ${detail}` : message);
     this.name = 'MounterError';

@@ -64,5 +64,5 @@ function failure(op: string, req: { driver: string; name: string }, r: RunResult
         ? `exited with status ${r.code}`
         : why;
   const text = (r.stderr.trim() || r.stdout.trim()).replace(/\s*\n\s*/g, ' | ');
-  return new MounterError(`dvdcli ${op} of ${describeVolume(req)} ${how}`, text);
+  return new MounterError(`dvdcli ${op} of ${describeVolume(req)} ${how}`, text, r.timedOut || r.signal !== null);
 }

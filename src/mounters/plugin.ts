@@ -99,7 +99,8 @@ export class PluginMounter implements Mounter {
       return await work(client, call);
     } catch (err) {
       if (err instanceof MounterError) throw err;
-      throw new MounterError(`cannot ${op} ${describeVolume(volume)}`, (err as Error).message);
+      const expired = controller.signal.aborted || (err instanceof PluginError && err.kind === 'timeout');
+      throw new MounterError(`cannot ${op} ${describeVolume(volume)}`, (err as Error).message, expired);
     } finally {
       clearTimeout(timer);
     }
