@@ -6,6 +6,7 @@ export default defineConfig({
     // Tests mount real filesystems and spawn real processes: run files one at a
     // time so loop devices and mount tables are never contended.
     fileParallelism: false,
+    reporters: ['default', './test/summary-reporter.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
   },
