@@ -1,11 +1,12 @@
 import { constants } from 'node:fs';
-import { access, readFile, stat, unlink, writeFile } from 'node:fs/promises';
+import { access, readFile, unlink, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { decodeCheckpoint } from '../checkpoint/codec.js';
 import type { Settings } from '../config/settings.js';
 import { messageOf } from '../core/errors.js';
 import { PluginClient } from '../plugin/client.js';
 import { listPlugins } from '../plugin/discovery.js';
+import { pathExists } from '../util/path-exists.js';
 import { runProgram } from '../util/run-program.js';
 import { one, parseArgs, UsageError } from './args.js';
 import { COMMON_FLAGS, settingsFromArgs, type Io } from './common.js';
@@ -24,13 +25,6 @@ const ok = (text: string): Finding => ({ verdict: 'ok', text });
 const warn = (text: string): Finding => ({ verdict: 'warn', text });
 const fail = (text: string): Finding => ({ verdict: 'fail', text });
 
-async function exists(p: string): Promise<boolean> {
-  return stat(p).then(
-    () => true,
-    () => false,
-  );
-}
-
 function checkRoot(): Finding {
   const uid = process.getuid?.();
   return uid === 0 ? ok('running as root') : fail(`running as uid ${uid}: mounting volumes needs root`);
@@ -48,9 +42,9 @@ async function checkNamespaces(): Promise<Finding> {
 /** Writes and removes a probe file where the checkpoint lives, without creating anything else. */
 async function checkCheckpointDir(file: string): Promise<Finding> {
   const dir = path.dirname(file);
-  if (!(await exists(dir))) {
+  if (!(await pathExists(dir))) {
     let parent = path.dirname(dir);
-    while (!(await exists(parent))) parent = path.dirname(parent);
+    while (!(await pathExists(parent))) parent = path.dirname(parent);
     try {
       await access(parent, constants.W_OK);
       return ok(`checkpoint directory ${dir} will be created on first use (${parent} is writable)`);
@@ -104,7 +98,7 @@ async function checkDvdcli(binary: string): Promise<Finding> {
 async function checkPlugins(settings: Settings): Promise<Finding[]> {
   const dirs = [...new Set([...settings.socketDirs, ...settings.specDirs])];
   const present = [];
-  for (const d of dirs) if (await exists(d)) present.push(d);
+  for (const d of dirs) if (await pathExists(d)) present.push(d);
   const findings: Finding[] = [];
   const needed = settings.mounter === 'plugin';
   if (present.length === 0) {

@@ -6,6 +6,8 @@ export type MounterKind = 'dvdcli' | 'plugin';
 /** Everything an operator can set: module parameters, `--config` files and CLI flags share these. */
 export interface Settings {
   readonly checkpointFile: string;
+  /** The original module's checkpoint (`<work_dir>/meta/dvdimounts.pb`), imported once; '' for none. */
+  readonly legacyCheckpointFile: string;
   readonly dvdcli: string;
   readonly mounter: MounterKind;
   readonly mountTimeoutMs: number;
@@ -15,11 +17,12 @@ export interface Settings {
   readonly connectRetryMs: number;
 }
 
-export const DEFAULT_WORK_DIR = '/var/run/mesos/isolators/mesos-module-dvdi';
+export const CHECKPOINT_DIR = '/var/run/mesos/isolators/mesos-module-dvdi';
 export const CHECKPOINT_NAME = 'dvdimounts.pb';
 
 export const DEFAULT_SETTINGS: Settings = {
-  checkpointFile: path.join(DEFAULT_WORK_DIR, CHECKPOINT_NAME),
+  checkpointFile: path.join(CHECKPOINT_DIR, CHECKPOINT_NAME),
+  legacyCheckpointFile: '',
   dvdcli: '/usr/bin/dvdcli',
   mounter: 'dvdcli',
   mountTimeoutMs: 120_000,
@@ -38,8 +41,8 @@ export class SettingsError extends Error {
 
 /** Parameter names, as written in dvdi-mod.json and config files. */
 export const PARAMETERS = {
-  work_dir: 'directory of the checkpoint file (the original module\'s parameter)',
-  checkpoint: 'checkpoint file path (overrides work_dir)',
+  work_dir: 'the agent\'s work directory, as given to the original module; its checkpoint there is imported once',
+  checkpoint: 'checkpoint file path',
   dvdcli: 'absolute path of the dvdcli-compatible binary',
   mounter: '`dvdcli` (default) or `plugin`',
   mount_timeout: 'seconds a mount may take',
@@ -78,15 +81,14 @@ function absolute(key: string, value: string): string {
 /** Applies parameters over a base; an unknown name is an error, since a typo would silently keep a default. */
 export function applyParameters(base: Settings, params: Iterable<readonly [string, string]>): Settings {
   const s: { -readonly [K in keyof Settings]: Settings[K] } = { ...base };
-  let workDir: string | undefined;
-  let checkpoint: string | undefined;
   for (const [key, value] of params) {
     switch (key as ParameterName) {
       case 'work_dir':
-        workDir = absolute(key, value);
+        // The original module kept its checkpoint in the agent's meta directory.
+        s.legacyCheckpointFile = path.join(absolute(key, value), 'meta', CHECKPOINT_NAME);
         break;
       case 'checkpoint':
-        checkpoint = absolute(key, value);
+        s.checkpointFile = absolute(key, value);
         break;
       case 'dvdcli':
         s.dvdcli = absolute(key, value);
@@ -120,8 +122,6 @@ export function applyParameters(base: Settings, params: Iterable<readonly [strin
         throw new SettingsError(`unknown parameter ${JSON.stringify(key)}; known: ${Object.keys(PARAMETERS).join(', ')}`);
     }
   }
-  if (checkpoint) s.checkpointFile = checkpoint;
-  else if (workDir) s.checkpointFile = path.join(workDir, CHECKPOINT_NAME);
   return s;
 }
 

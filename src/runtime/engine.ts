@@ -1,4 +1,5 @@
 import { FileCheckpointStore } from '../checkpoint/file-store.js';
+import { importLegacyCheckpoint } from '../checkpoint/legacy-import.js';
 import type { Settings } from '../config/settings.js';
 import { Isolator } from '../core/isolator.js';
 import type { Clock, Logger, Mounter } from '../core/ports.js';
@@ -33,6 +34,9 @@ export interface Engine {
 
 /** Wires the isolator to this host's real parts, as configured. */
 export async function openEngine(settings: Settings, logger: Logger): Promise<Engine> {
+  if (settings.legacyCheckpointFile) {
+    await importLegacyCheckpoint(settings.legacyCheckpointFile, settings.checkpointFile, logger);
+  }
   const mounter = createMounter(settings, logger);
   const isolator = await Isolator.open({
     mounter,
