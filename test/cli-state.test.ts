@@ -87,3 +87,16 @@ describe('dvdi CLI', () => {
     expect(isMountpoint(h.dvdcli.mountpoint('rexray', 'v-alive'))).toBe(true);
   });
 });
+
+describe('dvdi forget', () => {
+  it('drops a pending unmount the operator has checked, and only that', () => {
+    h.dvdcli.behave({ unmount: 'fail' });
+    dvdi(['prepare', ...common, '--container-id', 'c1', '--directory', h.sandbox, '--env', 'DVDI_VOLUME_NAME=stuck']);
+    expect(dvdi(['cleanup', ...common, '--container-id', 'c1']).status).toBe(1);
+    h.dvdcli.dispose();
+    const r = dvdi(['forget', ...common, '--name', 'stuck']);
+    expect(JSON.parse(r.stdout)).toEqual({ driver: 'rexray', name: 'stuck', forgotten: true });
+    expect(dvdi(['status', ...common]).stdout).toBe('no volumes\n');
+    expect(JSON.parse(dvdi(['forget', ...common, '--name', 'stuck']).stdout).forgotten).toBe(false);
+  });
+});

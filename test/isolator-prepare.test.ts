@@ -107,6 +107,27 @@ describe('prepare', () => {
     expect(h.dvdcli.calls()).toEqual([]);
   });
 
+  it('refuses nested binds, which a symbolic link in the outer volume could redirect', async () => {
+    const iso = await h.open();
+    await expect(
+      iso.prepare({
+        containerId: 'c1',
+        environment: env({ DVDI_VOLUME_NAME: 'a', DVDI_VOLUME_CONTAINERPATH: 'a', DVDI_VOLUME_NAME1: 'a', DVDI_VOLUME_CONTAINERPATH1: 'a/b' }),
+        directory: h.sandbox,
+      }),
+    ).rejects.toThrow(/container path .*\/a\/b is inside container path .*\/a; binds must not nest/);
+    expect(h.dvdcli.calls()).toEqual([]);
+  });
+
+  it('gives the directories it creates, and so a fresh volume, to the owner of the sandbox', async () => {
+    const iso = await h.open();
+    chownSync(h.sandbox, 4321, 8765);
+    const result = await iso.prepare({ containerId: 'c1', environment: env({ DVDI_VOLUME_NAME: 'a', DVDI_VOLUME_CONTAINERPATH: 'deep/data' }), directory: h.sandbox });
+    for (const p of [path.join(h.sandbox, 'deep'), path.join(h.sandbox, 'deep/data'), result.mounts[0]!.mountpoint]) {
+      expect([statSync(p).uid, statSync(p).gid]).toEqual([4321, 8765]);
+    }
+  });
+
   it('refuses a container path through a symbolic link, before mounting anything', async () => {
     const iso = await h.open();
     symlinkSync('/etc', path.join(h.sandbox, 'link'));

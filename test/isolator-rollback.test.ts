@@ -99,4 +99,26 @@ describe('all-or-nothing prepare', () => {
     );
     expect(iso.status()).toEqual([]);
   });
+
+  it('rolls back a mount whose checkpoint write fails, leaving memory and disk in step', async () => {
+    const { FileCheckpointStore } = await import('../src/checkpoint/file-store.js');
+    const { Isolator } = await import('../src/core/isolator.js');
+    const { NodeHostPaths } = await import('../src/host/host-paths.js');
+    const file = new FileCheckpointStore(h.checkpoint, h.logger);
+    let saves = 0;
+    // The second save records the mountpoint after the mount: the disk is full by then.
+    const store = {
+      location: file.location,
+      load: () => file.load(),
+      save: async (records: Parameters<typeof file.save>[0]) => {
+        if (++saves === 2) throw new Error('ENOSPC: no space left on device');
+        await file.save(records);
+      },
+    };
+    const iso = await Isolator.open({ mounter: h.mounter(), store, clock: { now: () => 0 }, logger: h.logger, paths: new NodeHostPaths(), configuredDvdcli: h.dvdcli.binary });
+    await expect(iso.prepare({ containerId: 'c1', environment: env({ DVDI_VOLUME_NAME: 'v' }), directory: h.sandbox })).rejects.toThrow(/ENOSPC/);
+    expect(isMountpoint(h.dvdcli.mountpoint('rexray', 'v'))).toBe(false);
+    expect(iso.status()).toEqual([]);
+    expect(await file.load()).toEqual([]);
+  });
 });

@@ -83,6 +83,25 @@ describe('cleanup', () => {
     expect(isMountpoint(h.dvdcli.mountpoint('rexray', 'sticky'))).toBe(false);
   });
 
+  it('refuses to mount over a pending unmount that fails again, until the operator forgets it', async () => {
+    const iso = await h.open();
+    await iso.prepare({ containerId: 'a', environment: env({ DVDI_VOLUME_NAME: 'v' }), directory: h.sandbox });
+    h.dvdcli.behave({ unmount: 'fail' });
+    await expect(iso.cleanup('a')).rejects.toThrow();
+    await expect(iso.prepare({ containerId: 'b', environment: env({ DVDI_VOLUME_NAME: 'v' }), directory: h.sandbox })).rejects.toThrow(
+      /cannot be mounted: its earlier unmount is still pending and failed again .*dvdi forget/,
+    );
+    expect(h.dvdcli.calls().map((c) => c.op)).toEqual(['mount', 'unmount', 'unmount']);
+    expect(iso.status()).toMatchObject([{ name: 'v', state: 'unmount-pending', holders: [] }]);
+
+    h.dvdcli.dispose();
+    expect(await iso.forget({ driver: 'rexray', name: 'v' })).toBe(true);
+    expect(h.logged('forgot a pending unmount')).toHaveLength(1);
+    h.dvdcli.behave({});
+    await iso.prepare({ containerId: 'b', environment: env({ DVDI_VOLUME_NAME: 'v' }), directory: h.sandbox });
+    await expect(iso.forget({ driver: 'rexray', name: 'v' })).rejects.toThrow(/in use by b/);
+  });
+
   it('retries a pending unmount before mounting the volume again', async () => {
     const iso = await h.open();
     await iso.prepare({ containerId: 'a', environment: env({ DVDI_VOLUME_NAME: 'v' }), directory: h.sandbox });

@@ -54,6 +54,13 @@ export const STATE_COMMANDS: Record<string, StateCommand> = {
       json(io, await isolator.recover(all(args, 'alive'), all(args, 'orphan')));
     },
   },
+  forget: {
+    flags: { driver: { value: true }, name: { value: true } },
+    action: async (isolator, args, io) => {
+      const volume = { driver: one(args, 'driver') ?? 'rexray', name: required(args, 'name') };
+      json(io, { ...volume, forgotten: await isolator.forget(volume) });
+    },
+  },
   status: {
     flags: { json: { value: false } },
     action: async (isolator, args, io) => {

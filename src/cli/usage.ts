@@ -5,6 +5,7 @@ Isolator state (the same engine the Mesos module embeds):
   dvdi cleanup --container-id ID
   dvdi recover [--alive ID]... [--orphan ID]...
   dvdi status  [--json]
+  dvdi forget  [--driver D] --name N    drop a pending unmount once you have unmounted the volume by hand
   common: --checkpoint FILE  --dvdcli PATH  --mounter dvdcli|plugin  --plugin-dirs DIR[:DIR]
           --mount-timeout SECONDS  --unmount-timeout SECONDS  --config FILE  --quiet
 

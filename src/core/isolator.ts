@@ -185,12 +185,11 @@ export class Isolator {
     const requests = groupRequests(specs, req.directory);
     await this.checkTargets(id, requests, req.directory);
 
+    // Filled as soon as the container holds a volume in memory, so a failed checkpoint write still gets rolled back.
     const acquired: Acquired[] = [];
+    const held = (a: Acquired) => void acquired.push(a);
     const outcomes = await Promise.allSettled(
-      requests.map(async (request) => {
-        const a = await this.volumes.run(volumeKey(request), () => this.acquireLocked(id, request));
-        acquired.push(a);
-      }),
+      requests.map((request) => this.volumes.run(volumeKey(request), () => this.acquireLocked(id, request, held))),
     );
     const errors = outcomes.flatMap((o) => (o.status === 'rejected' ? [messageOf(o.reason)] : []));
     if (errors.length > 0) {
@@ -199,9 +198,12 @@ export class Isolator {
 
     const created: string[] = [];
     try {
+      // Directories dvdi creates belong to the task's user, who owns its sandbox.
+      const sandbox = await paths.inspect(req.directory);
+      const owner = sandbox.uid !== undefined && sandbox.gid !== undefined ? { uid: sandbox.uid, gid: sandbox.gid } : undefined;
       for (const a of acquired) {
         for (const t of a.request.targets) {
-          if (t.kind !== 'existing') created.push(...(await paths.makeDirectories(t.path)));
+          if (t.kind !== 'existing') created.push(...(await paths.makeDirectories(t.path, owner)));
         }
         const first = a.request.targets[0];
         // The original module's rule: a volume it just mounted takes the owner and mode of where the task will see it.
@@ -248,7 +250,7 @@ export class Isolator {
     }
   }
 
-  private async acquireLocked(id: string, request: VolumeRequest): Promise<Acquired> {
+  private async acquireLocked(id: string, request: VolumeRequest, held: (a: Acquired) => void): Promise<void> {
     const { logger, mounter, clock } = this.deps;
     const fields = this.fields(id, request);
     const base: MountRecord = {
@@ -266,9 +268,11 @@ export class Isolator {
     };
     const live = holdersOf(this.records, request).find((r) => r.state === 'mounted');
     if (live) {
-      await this.commit([...this.records, { ...base, state: 'mounted', mountpoint: live.mountpoint, mountId: mountIdOf(live) }]);
+      const saved = this.commit([...this.records, { ...base, state: 'mounted', mountpoint: live.mountpoint, mountId: mountIdOf(live) }]);
+      held({ request, mountpoint: live.mountpoint, fresh: false });
+      await saved;
       logger.info(`volume already mounted by container ${live.containerId}; sharing it`, { ...fields, mountpoint: live.mountpoint });
-      return { request, mountpoint: live.mountpoint, fresh: false };
+      return;
     }
     const stale = holdersOf(this.records, request);
     if (stale.length > 0) {
@@ -276,16 +280,19 @@ export class Isolator {
         `volume ${describeVolume(request)} has an unfinished mount by container ${stale[0]!.containerId}; run recover first`,
       );
     }
-    const pending = pendingOf(this.records, request);
-    let mountId = id;
-    if (pending) {
+    if (pendingOf(this.records, request)) {
       const retried = await this.unmountLocked(request, []);
-      // A plugin that counts mounts per ID must see the same ID again, or the old count would never drop.
-      if (retried.error !== undefined) mountId = mountIdOf(pending);
+      // Mounting on top of a mount nobody can release would leave it behind for good.
+      if (retried.error !== undefined) {
+        throw new IsolatorError(
+          `volume ${describeVolume(request)} cannot be mounted: its earlier unmount is still pending and failed again (${retried.error}); ` +
+            'see `dvdi status`, and use `dvdi forget` once the volume is known to be unmounted',
+        );
+      }
     }
-    const intent: MountRecord = { ...base, mountId };
+    const intent: MountRecord = base;
     try {
-      await this.commit([...this.records.filter((r) => !(recordKey(r) === volumeKey(request) && !isHolding(r))), intent]);
+      await this.commit([...this.records, intent]);
     } catch (e) {
       this.records = this.records.filter((r) => r !== intent);
       throw new IsolatorError(`cannot record the intent to mount ${describeVolume(request)}: ${messageOf(e)}`);
@@ -299,7 +306,7 @@ export class Isolator {
         name: request.name,
         options: request.options,
         explicitCreate: request.explicitCreate,
-        mountId,
+        mountId: id,
       });
     } catch (e) {
       logger.error(`mount failed: ${messageOf(e)}`, fields);
@@ -312,9 +319,27 @@ export class Isolator {
       }
       throw new IsolatorError(`mount of ${describeVolume(request)} failed: ${messageOf(e)}`);
     }
-    await this.commit(this.records.map((r) => (r === intent ? { ...intent, state: 'mounted', mountpoint } : r)));
+    const saved = this.commit(this.records.map((r) => (r === intent ? { ...intent, state: 'mounted', mountpoint } : r)));
+    held({ request, mountpoint, fresh: true });
+    await saved;
     logger.info('mounted volume', { ...fields, mountpoint, ms: Math.round(clock.now() - started) });
-    return { request, mountpoint, fresh: true };
+  }
+
+  /**
+   * Drops a pending unmount the operator has checked by hand (the volume is
+   * not mounted any more); refuses while any container holds the volume.
+   */
+  async forget(volume: VolumeId): Promise<boolean> {
+    return this.volumes.run(volumeKey(volume), async () => {
+      const holders = holdersOf(this.records, volume);
+      if (holders.length > 0) {
+        throw new IsolatorError(`volume ${describeVolume(volume)} is in use by ${holders.map((h) => h.containerId).join(', ')}`);
+      }
+      if (!pendingOf(this.records, volume)) return false;
+      await this.commit(this.records.filter((r) => recordKey(r) !== volumeKey(volume)));
+      this.deps.logger.warn('forgot a pending unmount at the operator\'s request', { driver: volume.driver, volume: volume.name });
+      return true;
+    });
   }
 
   /** Undoes a failed prepare, last acquired first; returns text to append to the failure. */
@@ -322,8 +347,12 @@ export class Isolator {
     const problems: string[] = [];
     for (const a of [...acquired].reverse()) {
       this.deps.logger.warn('rolling back volume of failed prepare', this.fields(id, a.request));
-      const r = await this.release(id, a.request);
-      if (r.error !== undefined) problems.push(`rollback unmount of ${describeVolume(a.request)} failed (kept pending): ${r.error}`);
+      try {
+        const r = await this.release(id, a.request);
+        if (r.error !== undefined) problems.push(`rollback unmount of ${describeVolume(a.request)} failed (kept pending): ${r.error}`);
+      } catch (e) {
+        problems.push(`rollback of ${describeVolume(a.request)} failed: ${messageOf(e)}`);
+      }
     }
     return problems.length > 0 ? `; ${problems.join('; ')}` : '';
   }

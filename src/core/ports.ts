@@ -106,8 +106,8 @@ export interface PathInfo {
 export interface HostPaths {
   /** Symbolic links are looked for in the components below `under` (the whole path when absent). */
   inspect(path: string, under?: string): Promise<PathInfo>;
-  /** mkdir -p; returns the directories it created, outermost first. */
-  makeDirectories(path: string): Promise<string[]>;
+  /** mkdir -p, giving what it creates to `owner` when given; returns the directories it created, outermost first. */
+  makeDirectories(path: string, owner?: { readonly uid: number; readonly gid: number }): Promise<string[]>;
   removeDirectories(paths: readonly string[]): Promise<void>;
   /** Gives `target` the owner and permission bits of `source`. */
   copyOwnership(source: string, target: string): Promise<void>;

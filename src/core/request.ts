@@ -13,7 +13,8 @@ export interface VolumeRequest extends VolumeId {
 
 /**
  * Groups specs by volume identity; the parser already refused conflicting
- * duplicates. Two volumes bound to one place would hide each other: refused.
+ * duplicates. Two volumes bound to one place would hide each other, and
+ * nested binds could be redirected: both are refused.
  */
 export function groupRequests(specs: readonly VolumeSpec[], sandboxDirectory: string): VolumeRequest[] {
   const byKey = new Map<string, { spec: VolumeSpec; targets: Map<string, Exclude<PathPlan, { kind: 'none' }>> }>();
@@ -30,6 +31,13 @@ export function groupRequests(specs: readonly VolumeSpec[], sandboxDirectory: st
     }
     boundBy.set(plan.path, spec);
     entry.targets.set(plan.path, plan);
+  }
+  // Binds run in order inside the container: a target inside an earlier one would be looked up in
+  // that volume, whose content (symbolic links included) the task controls.
+  const all = [...boundBy.keys()];
+  for (const outer of all) {
+    const inner = all.find((t) => t.startsWith(`${outer}/`));
+    if (inner) throw new IsolatorError(`container path ${inner} is inside container path ${outer}; binds must not nest`);
   }
   return [...byKey.values()].map(({ spec, targets }) => ({
     driver: spec.driver,

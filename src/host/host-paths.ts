@@ -30,7 +30,7 @@ export class NodeHostPaths implements HostPaths {
     }
   }
 
-  async makeDirectories(target: string): Promise<string[]> {
+  async makeDirectories(target: string, owner?: { readonly uid: number; readonly gid: number }): Promise<string[]> {
     const missing: string[] = [];
     for (let p = target; ; p = path.dirname(p)) {
       try {
@@ -43,6 +43,7 @@ export class NodeHostPaths implements HostPaths {
       if (p === path.dirname(p)) break;
     }
     await mkdir(target, { recursive: true, mode: 0o755 });
+    if (owner) for (const p of missing) await chown(p, owner.uid, owner.gid);
     return missing;
   }
 
