@@ -57,6 +57,8 @@ describe('dvdi CLI', () => {
     expect(dvdi(['prepare', ...common, '--bogus']).status).toBe(2);
     expect(dvdi(['prepare', ...common]).stderr).toMatch(/--container-id is required/);
     expect(dvdi(['frobnicate']).status).toBe(2);
+    expect(dvdi(['toString']).status).toBe(2);
+    expect(dvdi(['prepare', '--constructor', 'x']).stderr).toMatch(/unknown option --constructor/);
   });
 
   it('takes settings from a --config file, flags winning', () => {

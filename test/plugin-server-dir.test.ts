@@ -285,5 +285,22 @@ describe('plugin server, dir backend', () => {
     expect(logLines).toContainEqual(expect.stringMatching(/^INFO VolumeDriver.Create .*"volume":"logged".*"result":"ok"/));
     expect(logLines).toContainEqual(expect.stringMatching(/^WARN VolumeDriver.Mount .*"volume":"nope".*"err":"no such volume: nope"/));
   });
+
+  it('counts mounts of IDs that are also names of object properties like any other ID', async () => {
+    await start();
+    await call('VolumeDriver.Create', { Name: 'proto' });
+    for (const ID of ['constructor', '__proto__', 'toString']) {
+      expect((await call('VolumeDriver.Mount', { Name: 'proto', ID })).body).toMatchObject({ Err: '' });
+    }
+    expect((await call('VolumeDriver.Unmount', { Name: 'proto', ID: 'hasOwnProperty' })).status).toBe(500);
+    for (const s of servers.splice(0)) await s.close();
+    await start();
+    for (const ID of ['constructor', '__proto__']) {
+      expect((await call('VolumeDriver.Unmount', { Name: 'proto', ID })).body).toEqual({ Err: '' });
+      expect((await call('VolumeDriver.Get', { Name: 'proto' })).body.Volume).toMatchObject({ Mountpoint: expect.stringMatching(/^\//) });
+    }
+    expect((await call('VolumeDriver.Unmount', { Name: 'proto', ID: 'toString' })).body).toEqual({ Err: '' });
+    expect((await call('VolumeDriver.Get', { Name: 'proto' })).body.Volume).toMatchObject({ Mountpoint: '' });
+  });
 });
 

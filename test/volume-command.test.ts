@@ -70,7 +70,7 @@ describe('dvdi volume subcommands', () => {
   it('mount with --explicitcreate does not create a missing volume', async () => {
     expectFailure(
       await run(['mount', drv, '--volumename=v1', '--explicitcreate']),
-      'dvdi volume mount: cannot mount testdrv/v1: volume does not exist and explicit create is set: plugin "testdrv" VolumeDriver.Get: volume v1 not found',
+      'dvdi volume mount: cannot mount testdrv/v1: plugin "testdrv" VolumeDriver.Mount: volume v1 not found',
     );
     expect(plugin.callsOf(Method.Create)).toHaveLength(0);
     await plugin.addVolume('v1');

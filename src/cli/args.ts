@@ -1,3 +1,5 @@
+import { own } from '../util/own.js';
+
 export class UsageError extends Error {
   constructor(message: string) {
     super(message);
@@ -32,7 +34,7 @@ export function parseArgs(argv: readonly string[], spec: Readonly<Record<string,
     }
     const eq = arg.indexOf('=');
     const name = arg.slice(2, eq === -1 ? undefined : eq);
-    const f = spec[name];
+    const f = own(spec, name);
     if (!f) throw new UsageError(`unknown option --${name}`);
     let value: string;
     if (!f.value) {

@@ -11,7 +11,7 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
       io.stdout(USAGE);
       return command === undefined ? 2 : 0;
     }
-    if (command in STATE_COMMANDS) {
+    if (Object.hasOwn(STATE_COMMANDS, command)) {
       await runStateCommand(command, rest, io);
       return 0;
     }

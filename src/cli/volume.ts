@@ -23,6 +23,7 @@ import { VERSION } from '../version.js';
 import { PluginMounter } from '../mounters/plugin.js';
 import { PluginClient } from '../plugin/client.js';
 import { DEFAULT_PLUGIN_DIRS, findPlugin, type PluginDirs } from '../plugin/discovery.js';
+import { own } from '../util/own.js';
 
 export interface VolumeCommandIo {
   readonly stdout: (s: string) => void;
@@ -103,10 +104,10 @@ function parseArgs(argv: readonly string[]): Parsed {
     if (!arg.startsWith('--')) throw new UsageError(`unknown flag ${arg}`);
     const eq = arg.indexOf('=');
     const flag = eq < 0 ? arg.slice(2) : arg.slice(2, eq);
-    const spec = FLAGS[flag];
+    const spec = own(FLAGS, flag);
     if (!spec) {
       const lower = flag.toLowerCase();
-      const hint = FLAGS[lower] ? ` (flags are lower case: --${lower})` : '';
+      const hint = own(FLAGS, lower) ? ` (flags are lower case: --${lower})` : '';
       throw new UsageError(`unknown flag --${flag}${hint}`);
     }
     let value: string;

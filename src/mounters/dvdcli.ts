@@ -64,5 +64,7 @@ function failure(op: string, req: { driver: string; name: string }, r: RunResult
         ? `exited with status ${r.code}`
         : why;
   const text = (r.stderr.trim() || r.stdout.trim()).replace(/\s*\n\s*/g, ' | ');
-  return new MounterError(`dvdcli ${op} of ${describeVolume(req)} ${how}`, text, r.timedOut || r.signal !== null);
+  // Killed, or exit 0 with output that is not a mountpoint: the mount may have happened.
+  const uncertain = r.timedOut || r.signal !== null || r.code === 0;
+  return new MounterError(`dvdcli ${op} of ${describeVolume(req)} ${how}`, text, uncertain);
 }

@@ -9,8 +9,10 @@
  * exactly one Mount/Unmount pair per volume use, whatever the number of
  * containers sharing it.
  *
- * Sequences: mount is Activate, Get, Create (only when Get fails and explicit
- * create is off), Mount; unmount is Activate, Unmount. The mount (unmount)
+ * Sequences, as dvdcli's: mount is Activate, Get, Create (only when Get fails
+ * and explicit create is off), Mount; unmount is Activate, Unmount. A Mount
+ * that fails without a plugin error (timeout, dropped connection, unusable
+ * answer) is reported as uncertain, so the core unmounts to be sure. The mount (unmount)
  * timeout bounds the whole sequence, not each call. Connections are pooled
  * per plugin: no process is started per call.
  */
@@ -51,15 +53,19 @@ export class PluginMounter implements Mounter {
   mount(req: MountRequest): Promise<string> {
     return this.sequence('mount', req, this.settings.mountTimeoutMs, async (client, call) => {
       await client.activate(call);
-      const missing = await this.lookup(client, req.name, call);
-      if (missing) {
-        if (req.explicitCreate) {
-          throw new MounterError(`cannot mount ${describeVolume(req)}: volume does not exist and explicit create is set`, missing.message);
-        }
+      // As dvdcli: with explicit create the volume must exist already, and Mount is what says so.
+      if ((await this.lookup(client, req.name, call)) && !req.explicitCreate) {
         this.settings.logger?.info('creating volume', { driver: req.driver, volume: req.name });
         await client.create(req.name, Object.fromEntries(req.options), call);
       }
-      const mountpoint = await client.mount(req.name, req.mountId, call);
+      let mountpoint: string;
+      try {
+        mountpoint = await client.mount(req.name, req.mountId, call);
+      } catch (err) {
+        // Unless the plugin answered with an error or never got the call, it may have mounted.
+        const certain = err instanceof PluginError && (err.kind === 'plugin' || err.kind === 'connect');
+        throw new MounterError(`cannot mount ${describeVolume(req)}`, (err as Error).message, !certain);
+      }
       if (mountpoint === '' || !isAbsolute(mountpoint)) {
         await this.release(client, req, call);
         const what = mountpoint === '' ? 'no mountpoint' : `a relative mountpoint ${JSON.stringify(mountpoint)}`;
@@ -99,8 +105,7 @@ export class PluginMounter implements Mounter {
       return await work(client, call);
     } catch (err) {
       if (err instanceof MounterError) throw err;
-      const expired = controller.signal.aborted || (err instanceof PluginError && err.kind === 'timeout');
-      throw new MounterError(`cannot ${op} ${describeVolume(volume)}`, (err as Error).message, expired);
+      throw new MounterError(`cannot ${op} ${describeVolume(volume)}`, (err as Error).message);
     } finally {
       clearTimeout(timer);
     }

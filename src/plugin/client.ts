@@ -20,7 +20,7 @@ import {
 import type { Logger } from '../core/ports.js';
 import { describeAddress, type PluginLocation } from './address.js';
 import { PluginError } from './errors.js';
-import { AnswerError, ConnectFailure, createAgent, postOnce, type RawResponse } from './http.js';
+import { AnswerError, ConnectFailure, createAgent, NotDelivered, postOnce, type RawResponse } from './http.js';
 import { retryDelay, sleep } from './backoff.js';
 
 export const DEFAULT_CONNECT_RETRY_MS = 3000;
@@ -238,8 +238,11 @@ export class PluginClient {
       } catch (err) {
         if (err instanceof PluginError) throw err;
         if (err instanceof AnswerError) throw new PluginError(this.name, method, 'protocol', err.message);
-        if (!(err instanceof ConnectFailure)) {
+        if (err instanceof NotDelivered) {
           throw new PluginError(this.name, method, 'connect', `connection to ${where} failed: ${reasonText(err)}`);
+        }
+        if (!(err instanceof ConnectFailure)) {
+          throw new PluginError(this.name, method, 'dropped', `connection to ${where} failed: ${reasonText(err)}`);
         }
         // Whatever answers next may be a restarted plugin that needs activating again.
         this.activation = undefined;

@@ -2,7 +2,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { readFile } from 'node:fs/promises';
-import { PLUGIN_CONTENT_TYPE } from './protocol.js';
+import { Method, PLUGIN_CONTENT_TYPE } from './protocol.js';
 import type { PluginAddress } from './address.js';
 
 /** Largest answer accepted; a volume list is small, anything beyond this is a broken plugin. */
@@ -18,10 +18,11 @@ export interface RawResponse {
 const CONNECT_ERRORS = new Set(['ENOENT', 'ECONNREFUSED', 'EAGAIN']);
 /**
  * A dropped connection is retried only on a reused keep-alive socket, which the
- * plugin may have closed while idle. On a fresh connection the plugin may have
- * acted on the request, and a second Mount would count twice.
+ * plugin may have closed while idle, and only for calls that change nothing:
+ * the plugin may have acted on the request, and a second Mount would count twice.
  */
 const DROPPED_ERRORS = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);
+const READ_ONLY = new Set<string>([Method.Activate, Method.Get, Method.Path, Method.List, Method.Capabilities]);
 
 /** The plugin's answer is unusable (too large): not a connection problem, not retried. */
 export class AnswerError extends Error {
@@ -36,6 +37,14 @@ export class ConnectFailure extends Error {
   constructor(readonly cause: Error) {
     super(cause.message);
     this.name = 'ConnectFailure';
+  }
+}
+
+/** The request failed before it was fully written (a TLS handshake refused, say): not retried, but never seen. */
+export class NotDelivered extends Error {
+  constructor(readonly cause: Error) {
+    super(cause.message);
+    this.name = 'NotDelivered';
   }
 }
 
@@ -117,10 +126,14 @@ export function postOnce(
     };
     signal.addEventListener('abort', onAbort, { once: true });
 
+    // Until the whole request is written the plugin cannot act on it.
+    let written = false;
+    req.on('finish', () => (written = true));
     req.on('error', (err: NodeJS.ErrnoException) => {
       const code = err.code ?? '';
-      const unsent = CONNECT_ERRORS.has(code) || (req.reusedSocket && DROPPED_ERRORS.has(code));
-      if (!responded && unsent) finish(new ConnectFailure(err));
+      const retry = CONNECT_ERRORS.has(code) || (req.reusedSocket && DROPPED_ERRORS.has(code) && READ_ONLY.has(method));
+      if (!responded && retry) finish(new ConnectFailure(err));
+      else if (!written) finish(new NotDelivered(err));
       else finish(err);
     });
     req.on('response', (res) => {

@@ -15,6 +15,7 @@ export interface RunOptions {
 
 /** Output beyond this is dropped: a misbehaving tool must not exhaust the agent's memory. */
 const MAX_OUTPUT = 1 << 20;
+const PIPE_GRACE_MS = 1_000;
 
 /**
  * Runs a program with an argument vector (never a shell) in its own process
@@ -41,23 +42,32 @@ export function runProgram(file: string, args: readonly string[], opts: RunOptio
       if (errLen < MAX_OUTPUT) err.push(b);
       errLen += b.length;
     });
-    const killGroup = () => {
+    // A descendant that left the process group can hold the pipes open forever:
+    // once the program has exited or been killed, stop waiting for them.
+    let drain: NodeJS.Timeout | undefined;
+    const stopReading = () => {
+      drain ??= setTimeout(() => {
+        child.stdout.destroy();
+        child.stderr.destroy();
+      }, PIPE_GRACE_MS);
+    };
+    const timer = setTimeout(() => {
+      timedOut = true;
       try {
         process.kill(-child.pid!, 'SIGKILL');
       } catch {
         // Already gone.
       }
-    };
-    const timer = setTimeout(() => {
-      timedOut = true;
-      killGroup();
+      stopReading();
     }, opts.timeoutMs);
     child.on('error', (e) => {
       clearTimeout(timer);
       reject(new Error(`cannot run ${file}: ${e.message}`));
     });
+    child.on('exit', stopReading);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
+      clearTimeout(drain);
       resolve({
         code,
         signal,

@@ -5,6 +5,7 @@ import type { PluginVolume } from '../protocol.js';
 import type { Backend } from './backend.js';
 import { mountsUnder, readMountInfo } from './mountinfo.js';
 import type { VolumeMeta, VolumeStore } from './store.js';
+import { own } from '../../util/own.js';
 
 /** Get and List entries; Docker reads `CreatedAt` when a plugin sends it. */
 export type VolumeInfo = PluginVolume & { CreatedAt: string };
@@ -166,7 +167,7 @@ export class VolumeService {
       // Attach also when counted: it is a no-op while the mount exists and repairs a vanished one.
       const mountpoint = await this.backend.attach(meta);
       try {
-        await this.commit({ ...meta, mounts: { ...meta.mounts, [id]: (meta.mounts[id] ?? 0) + 1 }, bootId: this.bootId });
+        await this.commit({ ...meta, mounts: { ...meta.mounts, [id]: (own(meta.mounts, id) ?? 0) + 1 }, bootId: this.bootId });
       } catch (error) {
         if (!wasMounted) await this.backend.detach(meta).catch(() => undefined);
         throw new Error(`cannot record the mount of volume ${name}: ${(error as Error).message}`);
@@ -180,13 +181,14 @@ export class VolumeService {
     return this.exclusive(name, async () => {
       const meta = this.require(name);
       if (mountCount(meta) === 0) return false;
-      const held = meta.mounts[id];
+      const held = own(meta.mounts, id);
       if (held === undefined) {
         throw new Error(`volume ${name} is not mounted by ID ${JSON.stringify(id)}; it is mounted by IDs ${describeIds(meta)}`);
       }
-      const mounts = { ...meta.mounts };
-      if (held > 1) mounts[id] = held - 1;
-      else delete mounts[id];
+      // Built with fromEntries: assigning `mounts[id]` would hit the prototype setter for `__proto__`.
+      const mounts = Object.fromEntries(
+        Object.entries(meta.mounts).flatMap(([k, n]) => (k !== id ? [[k, n]] : held > 1 ? [[k, held - 1]] : [])),
+      );
       const last = Object.keys(mounts).length === 0;
       // Counts drop only after a successful detach, so a failed Unmount can be retried.
       if (last) await this.backend.detach(meta);
