@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startPluginServer, type PluginServer } from '../src/plugin/server/server.js';
@@ -17,6 +17,7 @@ beforeEach(() => {
 afterEach(async () => {
   await server?.close();
   server = undefined;
+  rmSync(root, { recursive: true, force: true });
 });
 
 const common = () => ['--checkpoint', path.join(root, 'state', 'dvdimounts.pb'), '--plugin-dirs', plugins];

@@ -1,11 +1,13 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runProgram } from '../src/util/run-program.js';
 import { tempRoot } from './helpers/harness.js';
 
 const escaped: number[] = [];
+const roots: string[] = [];
 afterEach(() => {
+  for (const r of roots.splice(0)) rmSync(r, { recursive: true, force: true });
   for (const pid of escaped.splice(0)) {
     try {
       process.kill(pid, 'SIGKILL');
@@ -27,14 +29,18 @@ describe('runProgram', () => {
   });
 
   it('returns when the program exits, even if an escaped descendant holds its output open', async () => {
-    const pidFile = path.join(tempRoot(), 'pid');
+    const root = tempRoot();
+    roots.push(root);
+    const pidFile = path.join(root, 'pid');
     const r = await runProgram('/bin/sh', ['-c', escapingScript(pidFile, 'echo done')], { timeoutMs: 60_000 });
     escaped.push(Number(readFileSync(pidFile, 'utf8')));
     expect(r).toMatchObject({ code: 0, stdout: 'done\n', timedOut: false });
   });
 
   it('enforces the timeout even when an escaped descendant holds the output open', async () => {
-    const pidFile = path.join(tempRoot(), 'pid');
+    const root = tempRoot();
+    roots.push(root);
+    const pidFile = path.join(root, 'pid');
     const r = await runProgram('/bin/sh', ['-c', escapingScript(pidFile, 'sleep 60')], { timeoutMs: 500 });
     escaped.push(Number(readFileSync(pidFile, 'utf8')));
     expect(r.timedOut).toBe(true);
