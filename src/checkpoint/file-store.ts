@@ -1,10 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { messageOf } from '../core/errors.js';
 import type { CheckpointStore, Logger, MountRecord } from '../core/ports.js';
 import { replaceFile } from '../util/durable-file.js';
 import { decodeCheckpoint, encodeCheckpoint } from './codec.js';
+import { pathExists } from '../util/path-exists.js';
+import { processAlive } from '../util/process-alive.js';
 
 /**
  * Temp files this JavaScript realm is writing right now. A restarted embedded
@@ -79,7 +81,7 @@ export class FileCheckpointStore implements CheckpointStore {
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
     for (let n = 0; ; n++) {
       const target = `${this.location}.corrupt-${stamp}${n === 0 ? '' : `-${n}`}`;
-      if (await exists(target)) continue;
+      if (await pathExists(target)) continue;
       try {
         await rename(this.location, target);
         return target;
@@ -136,27 +138,6 @@ export class FileCheckpointStore implements CheckpointStore {
     if (!name.startsWith(this.tempPrefix)) return undefined;
     const match = /^(\d+)-[0-9a-f]+$/.exec(name.slice(this.tempPrefix.length));
     return match ? Number(match[1]) : undefined;
-  }
-}
-
-/** Makes a rename durable: the new directory entry is on disk once this returns. */
-/** Another writer (such as an operator's CLI next to the agent) may be saving right now. */
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return errorCode(err) === 'EPERM';
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch (err) {
-    if (errorCode(err) === 'ENOENT') return false;
-    throw err;
   }
 }
 

@@ -1,14 +1,6 @@
 import { open, readFile, unlink, mkdir } from 'node:fs/promises';
 import * as path from 'node:path';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+import { processAlive } from '../util/process-alive.js';
 
 /**
  * An exclusive lock file beside the checkpoint, so that concurrent `dvdi`
@@ -27,7 +19,7 @@ export async function withLockFile<T>(file: string, waitMs: number, work: () => 
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       const owner = Number((await readFile(file, 'utf8').catch(() => '')).trim());
-      if (Number.isInteger(owner) && owner > 0 && !alive(owner)) {
+      if (Number.isInteger(owner) && owner > 0 && !processAlive(owner)) {
         await unlink(file).catch(() => undefined);
         continue;
       }

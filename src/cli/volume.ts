@@ -24,6 +24,7 @@ import { PluginMounter } from '../mounters/plugin.js';
 import { PluginClient } from '../plugin/client.js';
 import { DEFAULT_PLUGIN_DIRS, findPlugin, type PluginDirs } from '../plugin/discovery.js';
 import { own } from '../util/own.js';
+import { secondsToMs } from '../util/seconds.js';
 
 export interface VolumeCommandIo {
   readonly stdout: (s: string) => void;
@@ -169,11 +170,9 @@ function timeoutMs(flag: string, flagValue: string | undefined, envName: string,
   const [source, text] =
     flagValue !== undefined ? [`--${flag}`, flagValue] : env[envName] ? [envName, env[envName]!] : ['', undefined];
   if (text === undefined) return DEFAULT_TIMEOUT_SECONDS * 1000;
-  const seconds = Number(text);
-  if (text.trim() === '' || !Number.isFinite(seconds) || seconds <= 0) {
-    throw new UsageError(`invalid ${source} ${JSON.stringify(text)}: expected a positive number of seconds`);
-  }
-  return Math.round(seconds * 1000);
+  const ms = secondsToMs(text);
+  if (ms === undefined) throw new UsageError(`invalid ${source} ${JSON.stringify(text)}: expected a positive number of seconds`);
+  return ms;
 }
 
 async function execute(p: Parsed & { subcommand: Subcommand }, io: VolumeCommandIo): Promise<void> {

@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import { DEFAULT_SOCKET_DIRS, DEFAULT_SPEC_DIRS } from '../plugin/protocol.js';
+import { secondsToMs } from '../util/seconds.js';
 
 export type MounterKind = 'dvdcli' | 'plugin';
 
@@ -56,11 +57,11 @@ export const PARAMETERS = {
 export type ParameterName = keyof typeof PARAMETERS;
 
 function seconds(key: string, value: string): number {
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n <= 0 || n > 86_400) {
+  const ms = secondsToMs(value);
+  if (ms === undefined || Number(value) > 86_400) {
     throw new SettingsError(`parameter ${key}: expected seconds between 0 and 86400, got ${JSON.stringify(value)}`);
   }
-  return Math.round(n * 1000);
+  return ms;
 }
 
 function absoluteDirs(key: string, value: string): string[] {
