@@ -63,7 +63,10 @@ describe('recover', () => {
     ]);
     const iso = await h.open();
     const report = await iso.recover(['alive'], []);
-    expect(report).toEqual({ kept: ['alive'], unmounted: ['rexray/lost'], pending: [] });
+    // Recovery answers first; the gone container's volume is unmounted after it.
+    expect(report).toEqual({ kept: ['alive'], releasing: ['rexray/lost'], pending: ['rexray/lost'] });
+    await iso.settle();
+    expect(iso.status().map((v) => v.name)).toEqual(['kept']);
     expect(isMountpoint(kept)).toBe(true);
     expect(isMountpoint(lost)).toBe(false);
 
@@ -76,7 +79,8 @@ describe('recover', () => {
     const mp = mountOutside('orphaned');
     writeFileSync(h.checkpoint, encodeCheckpoint([record({ containerId: 'orphan', name: 'orphaned', state: 'mounted', mountpoint: mp })]));
     const iso = await h.open();
-    expect(await iso.recover([], ['orphan'])).toMatchObject({ kept: ['orphan'], unmounted: [] });
+    expect(await iso.recover([], ['orphan'])).toEqual({ kept: ['orphan'], releasing: [], pending: [] });
+    await iso.settle();
     expect(isMountpoint(mp)).toBe(true);
     await iso.cleanup('orphan');
     expect(isMountpoint(mp)).toBe(false);
@@ -93,6 +97,7 @@ describe('recover', () => {
     );
     const iso = await h.open();
     await iso.recover(['alive'], []);
+    await iso.settle();
     expect(isMountpoint(mp)).toBe(true);
     expect(iso.status()).toMatchObject([{ name: 'shared', holders: ['alive'] }]);
     expect(h.logged('container is gone')[0]!.line).toMatch(/containerId=gone driver=rexray volume=shared/);
@@ -102,8 +107,10 @@ describe('recover', () => {
     const mp = mountOutside('half');
     writeFileSync(h.checkpoint, encodeCheckpoint([record({ containerId: 'c', name: 'half', state: 'mounting' })]));
     const iso = await h.open();
-    expect(await iso.recover(['c'], [])).toMatchObject({ unmounted: ['rexray/half'], pending: [] });
+    expect(await iso.recover(['c'], [])).toMatchObject({ releasing: ['rexray/half'] });
+    await iso.settle();
     expect(isMountpoint(mp)).toBe(false);
+    expect(iso.status()).toEqual([]);
   });
 
   it('never fails recovery because an unmount fails: the volume stays pending and is retried', async () => {
@@ -111,19 +118,23 @@ describe('recover', () => {
     writeFileSync(h.checkpoint, encodeCheckpoint([record({ containerId: 'gone', name: 'stuck', state: 'mounted', mountpoint: mp })]));
     h.dvdcli.behave({ unmount: 'fail' });
     const iso = await h.open();
-    expect(await iso.recover([], [])).toEqual({ kept: [], unmounted: [], pending: ['rexray/stuck'] });
+    expect(await iso.recover([], [])).toEqual({ kept: [], releasing: ['rexray/stuck'], pending: ['rexray/stuck'] });
+    await iso.settle();
     expect(h.logged('unmount failed; kept pending')).toHaveLength(1);
+    expect(iso.status()).toMatchObject([{ name: 'stuck', state: 'unmount-pending' }]);
+    await iso.close();
 
     h.dvdcli.behave({});
     const again = await h.open();
-    expect(await again.recover([], [])).toEqual({ kept: [], unmounted: ['rexray/stuck'], pending: [] });
+    await again.settle();
+    expect(again.status()).toEqual([]);
     expect(isMountpoint(mp)).toBe(false);
   });
 
   it('treats a corrupt checkpoint as empty, keeps it aside, and goes on', async () => {
     writeFileSync(h.checkpoint, Buffer.from('this is not a checkpoint at all'));
     const iso = await h.open();
-    expect(await iso.recover([], [])).toEqual({ kept: [], unmounted: [], pending: [] });
+    expect(await iso.recover([], [])).toEqual({ kept: [], releasing: [], pending: [] });
     expect(h.logs.some((l) => l.level === 'ERROR' && /corrupt/i.test(l.line))).toBe(true);
     await iso.prepare({ containerId: 'c', environment: env({ DVDI_VOLUME_NAME: 'fresh' }), directory: h.sandbox });
     expect(iso.status()).toHaveLength(1);

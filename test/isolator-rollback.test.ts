@@ -1,6 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Harness, env } from './helpers/harness.js';
 import { isMountpoint } from './helpers/mounts.js';
+import { waitFor } from './helpers/cli.js';
+import { processAlive } from '../src/util/process-alive.js';
 
 let h: Harness;
 beforeEach(() => {
@@ -11,15 +13,16 @@ afterEach(() => h.dispose());
 const threeVolumes = env({ DVDI_VOLUME_NAME: 'one', DVDI_VOLUME_NAME1: 'two', DVDI_VOLUME_NAME2: 'three' });
 
 describe('all-or-nothing prepare', () => {
-  it('unmounts every volume it mounted, in reverse order, when the last mount fails', async () => {
+  it('releases every volume it mounted, in reverse order, and unmounts them after the call, when the last mount fails', async () => {
     h.dvdcli.behave({ 'mount:three': 'fail', 'mount:one': 'ok', 'mount:two': 'slow:500' });
     const iso = await h.open();
     const failure = iso.prepare({ containerId: 'c1', environment: threeVolumes, directory: h.sandbox });
-    await expect(failure).rejects.toThrow(/mount of rexray\/three failed: .*refused by the plugin/);
+    await expect(failure).rejects.toThrow(/mount of rexray\/three failed: .*refused by the plugin.*unmounting rexray\/two, rexray\/one in the background/);
+    // `two` finished mounting last, so it is released first.
+    expect(h.logged('rolling back').map((l) => /volume=(\w+)/.exec(l.line)?.[1])).toEqual(['two', 'one']);
+    await iso.settle();
     const calls = h.dvdcli.calls();
-    const unmounts = calls.filter((c) => c.op === 'unmount').map((c) => c.volumename);
-    // `two` finished mounting last, so it is undone first.
-    expect(unmounts).toEqual(['two', 'one']);
+    expect(calls.filter((c) => c.op === 'unmount').map((c) => c.volumename).sort()).toEqual(['one', 'two']);
     const mountOrder = calls.filter((c) => c.op === 'mount').map((c) => c.volumename);
     expect(mountOrder.sort()).toEqual(['one', 'three', 'two']);
     for (const name of ['one', 'two', 'three']) expect(isMountpoint(h.dvdcli.mountpoint('rexray', name))).toBe(false);
@@ -31,7 +34,8 @@ describe('all-or-nothing prepare', () => {
     h.dvdcli.behave({ 'mount:three': 'exit2', 'unmount:one': 'fail' });
     const iso = await h.open();
     const failure = iso.prepare({ containerId: 'c1', environment: threeVolumes, directory: h.sandbox });
-    await expect(failure).rejects.toThrow(/panic: runtime error.*rollback unmount of rexray\/one failed/);
+    await expect(failure).rejects.toThrow(/panic: runtime error.*unmounting .* in the background/);
+    await iso.settle();
     expect(h.dvdcli.calls().filter((c) => c.op === 'unmount').map((c) => c.volumename).sort()).toEqual(['one', 'two']);
     expect(iso.status().map((s) => [s.name, s.state, s.holders])).toEqual([['one', 'unmount-pending', []]]);
   });
@@ -41,6 +45,7 @@ describe('all-or-nothing prepare', () => {
     const iso = await h.open();
     await iso.prepare({ containerId: 'c0', environment: env({ DVDI_VOLUME_NAME: 'one' }), directory: h.sandbox });
     await expect(iso.prepare({ containerId: 'c1', environment: threeVolumes, directory: h.sandbox })).rejects.toThrow();
+    await iso.settle();
     expect(h.dvdcli.calls().filter((c) => c.op === 'unmount').map((c) => c.volumename)).toEqual(['two']);
     expect(isMountpoint(h.dvdcli.mountpoint('rexray', 'one'))).toBe(true);
     expect(iso.status().map((s) => [s.name, s.holders])).toEqual([['one', ['c0']]]);
@@ -55,6 +60,7 @@ describe('all-or-nothing prepare', () => {
     h.dvdcli.behave({ mount: how });
     const iso = await h.open();
     await expect(iso.prepare({ containerId: 'c1', environment: env({ DVDI_VOLUME_NAME: 'v' }), directory: h.sandbox })).rejects.toThrow(message);
+    await iso.settle();
     expect(iso.status()).toEqual([]);
   });
 
@@ -64,8 +70,10 @@ describe('all-or-nothing prepare', () => {
     await expect(iso.prepare({ containerId: 'c1', environment: env({ DVDI_VOLUME_NAME: 'v' }), directory: h.sandbox })).rejects.toThrow(
       /timed out and was killed/,
     );
+    await iso.settle();
     const pid = h.dvdcli.calls()[0]!.pid as number;
-    expect(() => process.kill(pid, 0)).toThrow();
+    // The killed dvdcli is a grandchild (under timeout(1)): init reaps it, within moments.
+    await waitFor(() => !processAlive(pid), 'the killed dvdcli to be gone', 5_000);
     expect(h.dvdcli.calls().map((c) => c.op)).toEqual(['mount', 'unmount']);
     expect(iso.status()).toEqual([]);
   });
@@ -77,25 +85,39 @@ describe('all-or-nothing prepare', () => {
     await expect(iso.prepare({ containerId: 'c1', environment: env({ DVDI_VOLUME_NAME: 'v' }), directory: h.sandbox })).rejects.toThrow(
       /timed out/,
     );
+    await iso.settle();
     expect(isMountpoint(mp)).toBe(false);
-    expect(h.logged('unmounting to be sure')).toHaveLength(1);
+    expect(h.logged('mount may have completed after its failure')).toHaveLength(1);
     expect(iso.status()).toEqual([]);
   });
 
-  it('keeps a timed-out mount pending when undoing it fails', async () => {
+  it('keeps a timed-out mount pending when its undo is refused and the volume is mounted', async () => {
+    h.dvdcli.behave({ mount: 'mount-then-hang', unmount: 'fail' });
+    const iso = await h.open(h.mounter({ mountTimeoutMs: 1_500 }));
+    await expect(iso.prepare({ containerId: 'c1', environment: env({ DVDI_VOLUME_NAME: 'v' }), directory: h.sandbox })).rejects.toThrow(
+      /timed out/,
+    );
+    await iso.settle();
+    expect(iso.status()).toMatchObject([{ name: 'v', state: 'unmount-pending', holders: [] }]);
+    expect(iso.status()[0]!.error).toMatch(/checked: .* is mounted/);
+  });
+
+  it('resolves a timed-out mount whose undo is refused when nothing is mounted', async () => {
     h.dvdcli.behave({ mount: 'hang', unmount: 'fail' });
     const iso = await h.open(h.mounter({ mountTimeoutMs: 500 }));
     await expect(iso.prepare({ containerId: 'c1', environment: env({ DVDI_VOLUME_NAME: 'v' }), directory: h.sandbox })).rejects.toThrow(
       /timed out/,
     );
-    expect(iso.status()).toMatchObject([{ name: 'v', state: 'unmount-pending', holders: [] }]);
+    await iso.settle();
+    expect(iso.status()).toEqual([]);
+    expect(h.logged('unmount was refused, but the volume is not mounted')).toHaveLength(1);
   });
 
   it('fails with a clear message when the dvdcli binary is missing', async () => {
     const { DvdcliMounter } = await import('../src/mounters/dvdcli.js');
     const iso = await h.open(new DvdcliMounter({ binary: '/nonexistent/dvdcli', mountTimeoutMs: 1000, unmountTimeoutMs: 1000 }));
     await expect(iso.prepare({ containerId: 'c1', environment: env({ DVDI_VOLUME_NAME: 'v' }), directory: h.sandbox })).rejects.toThrow(
-      /cannot run \/nonexistent\/dvdcli: .*ENOENT/,
+      /cannot run \/nonexistent\/dvdcli: .*No such file/,
     );
     expect(iso.status()).toEqual([]);
   });
@@ -104,6 +126,7 @@ describe('all-or-nothing prepare', () => {
     const { FileCheckpointStore } = await import('../src/checkpoint/file-store.js');
     const { Isolator } = await import('../src/core/isolator.js');
     const { NodeHostPaths } = await import('../src/host/host-paths.js');
+    const { systemClock } = await import('../src/runtime/engine.js');
     const file = new FileCheckpointStore(h.checkpoint, h.logger);
     let saves = 0;
     // The second save records the mountpoint after the mount: the disk is full by then.
@@ -115,8 +138,17 @@ describe('all-or-nothing prepare', () => {
         await file.save(records);
       },
     };
-    const iso = await Isolator.open({ mounter: h.mounter(), store, clock: { now: () => 0 }, logger: h.logger, paths: new NodeHostPaths(), configuredDvdcli: h.dvdcli.binary });
+    const iso = await Isolator.open({
+      mounter: h.mounter(),
+      store,
+      clock: systemClock,
+      logger: h.logger,
+      paths: new NodeHostPaths(),
+      configuredDvdcli: h.dvdcli.binary,
+      limits: { retryPendingMs: 60_000 },
+    });
     await expect(iso.prepare({ containerId: 'c1', environment: env({ DVDI_VOLUME_NAME: 'v' }), directory: h.sandbox })).rejects.toThrow(/ENOSPC/);
+    await iso.settle();
     expect(isMountpoint(h.dvdcli.mountpoint('rexray', 'v'))).toBe(false);
     expect(iso.status()).toEqual([]);
     expect(await file.load()).toEqual([]);

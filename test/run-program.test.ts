@@ -48,6 +48,6 @@ describe('runProgram', () => {
   });
 
   it('rejects with the reason when the program cannot be started', async () => {
-    await expect(runProgram('/nonexistent/tool', [], { timeoutMs: 1_000 })).rejects.toThrow(/cannot run \/nonexistent\/tool: .*ENOENT/);
+    await expect(runProgram('/nonexistent/tool', [], { timeoutMs: 1_000 })).rejects.toThrow(/cannot run \/nonexistent\/tool: .*No such file/);
   });
 });

@@ -1,6 +1,6 @@
 import { UsageError } from './args.js';
 import type { Io } from './common.js';
-import { runStateCommand, STATE_COMMANDS } from './state-commands.js';
+import { runStateCommand, runStatus, STATE_COMMANDS } from './state-commands.js';
 import { USAGE } from './usage.js';
 
 /** The `dvdi` command line; returns the exit status. */
@@ -10,6 +10,10 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
     if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
       io.stdout(USAGE);
       return command === undefined ? 2 : 0;
+    }
+    if (command === 'status') {
+      await runStatus(rest, io);
+      return 0;
     }
     if (Object.hasOwn(STATE_COMMANDS, command)) {
       await runStateCommand(command, rest, io);
@@ -26,6 +30,8 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
         return await (await import('./doctor.js')).runDoctor(rest, io);
       case 'demo':
         return await (await import('./demo.js')).runDemo(rest, io);
+      case 'module-config':
+        return (await import('./module-config.js')).runModuleConfig(rest, io);
       default:
         throw new UsageError(`unknown command ${JSON.stringify(command)}`);
     }

@@ -46,7 +46,7 @@ const FLAGS: Record<string, { kind: FlagKind; only?: readonly Subcommand[] }> = 
   volumedriver: { kind: 'string' },
   volumename: { kind: 'string' },
   volumeopts: { kind: 'list', only: ['mount', 'create'] },
-  explicitcreate: { kind: 'bool', only: ['mount'] },
+  explicitcreate: { kind: 'bool', only: ['mount', 'path', 'unmount'] },
   id: { kind: 'string', only: ['mount', 'unmount'] },
   'plugin-dirs': { kind: 'string' },
   'socket-dirs': { kind: 'string' },
@@ -59,7 +59,7 @@ const USAGE = `usage: dvdi volume <${SUBCOMMANDS.join('|')}> [flags]
   --volumedriver=NAME     plugin name (default ${DEFAULT_DRIVER})
   --volumename=NAME       volume name (all but list and version)
   --volumeopts=K=V        volume option, repeatable (mount, create)
-  --explicitcreate[=BOOL] do not create a missing volume (mount)
+  --explicitcreate[=BOOL] do not create a missing volume (mount; path and unmount never create)
   --id=ID                 mount ID sent to the plugin (mount, unmount; default ${DVDCLI_MOUNT_ID})
   --plugin-dirs=D1:D2     socket and spec directories
   --socket-dirs=D1:D2     socket directories (env DVDI_PLUGIN_SOCKET_DIRS)

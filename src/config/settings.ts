@@ -16,6 +16,10 @@ export interface Settings {
   readonly socketDirs: readonly string[];
   readonly specDirs: readonly string[];
   readonly connectRetryMs: number;
+  /** Most volumes one task may ask for. */
+  readonly maxVolumes: number;
+  /** Deadline of every call into the embedded runtime; 0 derives one per call from the mount and unmount timeouts. */
+  readonly callTimeoutMs: number;
 }
 
 export const CHECKPOINT_DIR = '/var/run/mesos/isolators/mesos-module-dvdi';
@@ -31,6 +35,8 @@ export const DEFAULT_SETTINGS: Settings = {
   socketDirs: DEFAULT_SOCKET_DIRS,
   specDirs: DEFAULT_SPEC_DIRS,
   connectRetryMs: 3_000,
+  maxVolumes: 64,
+  callTimeoutMs: 0,
 };
 
 export class SettingsError extends Error {
@@ -52,6 +58,12 @@ export const PARAMETERS = {
   plugin_socket_dirs: 'colon-separated directories searched for plugin sockets',
   plugin_spec_dirs: 'colon-separated directories searched for .spec/.json files',
   plugin_retry: 'seconds to keep retrying a plugin that refuses connections',
+  max_volumes: 'most volumes one task may ask for (default 64)',
+  call_timeout: 'seconds any call into the embedded runtime may take (default: the mount or unmount timeout plus 5)',
+  runtime_library: 'the Mesos module only: path of libdvdi_runtime.so (default: next to the module)',
+  bundle: 'the Mesos module only: path of the JavaScript bundle (default: next to the runtime library)',
+  heap_limit: 'the Mesos module only: MB of JavaScript heap before the runtime restarts (default 256)',
+  namespaces: 'the Mesos module on 0.23/0.24 only: `true` (default) asks for a mount namespace for every container',
 } as const;
 
 export type ParameterName = keyof typeof PARAMETERS;
@@ -62,6 +74,14 @@ function seconds(key: string, value: string): number {
     throw new SettingsError(`parameter ${key}: expected seconds between 0 and 86400, got ${JSON.stringify(value)}`);
   }
   return ms;
+}
+
+function integer(key: string, value: string, min: number, max: number): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < min || n > max) {
+    throw new SettingsError(`parameter ${key}: expected a whole number from ${min} to ${max}, got ${JSON.stringify(value)}`);
+  }
+  return n;
 }
 
 function absoluteDirs(key: string, value: string): string[] {
@@ -118,6 +138,25 @@ export function applyParameters(base: Settings, params: Iterable<readonly [strin
         break;
       case 'plugin_retry':
         s.connectRetryMs = seconds(key, value);
+        break;
+      case 'max_volumes':
+        s.maxVolumes = integer(key, value, 1, 1000);
+        break;
+      case 'call_timeout':
+        s.callTimeoutMs = seconds(key, value);
+        break;
+      // Read by the native side; checked here so `dvdi --config dvdi-mod.json` and doctor catch typos.
+      case 'runtime_library':
+      case 'bundle':
+        absolute(key, value);
+        break;
+      case 'heap_limit':
+        integer(key, value, 16, 16384);
+        break;
+      case 'namespaces':
+        if (value !== 'true' && value !== 'false') {
+          throw new SettingsError(`parameter namespaces: expected true or false, got ${JSON.stringify(value)}`);
+        }
         break;
       default:
         throw new SettingsError(`unknown parameter ${JSON.stringify(key)}; known: ${Object.keys(PARAMETERS).join(', ')}`);

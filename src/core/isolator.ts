@@ -1,8 +1,11 @@
+import { showValue } from '../spec/display.js';
 import { parseVolumeSpecs } from '../spec/parse.js';
 import { KeyedLock } from '../util/keyed-lock.js';
+import { BackgroundWork } from './background.js';
 import { bindCommands, type Bind } from './commands.js';
 import { IsolatorError, messageOf } from './errors.js';
-import { MounterError, type CheckpointStore, type Clock, type HostPaths, type Logger, type MountRecord, type Mounter } from './ports.js';
+import { GroupCommit } from './group-commit.js';
+import { MounterError, type CheckpointStore, type Clock, type HostPaths, type Logger, type CallLimit, type MountRecord, type Mounter } from './ports.js';
 import {
   containerRecords,
   holdersOf,
@@ -24,7 +27,23 @@ export interface IsolatorDeps {
   readonly paths: HostPaths;
   /** The dvdcli binary the operator configured; a task may only name this one. */
   readonly configuredDvdcli: string;
+  readonly limits?: Partial<IsolatorLimits>;
 }
+
+export interface IsolatorLimits {
+  /** A prepare fails within this, whatever it waits for; what it mounted is then released in the background. */
+  readonly prepareTimeoutMs: number;
+  /** Most volumes one task may ask for; more is refused before anything is mounted. */
+  readonly maxVolumes: number;
+  /**
+   * A long-running host (the embedded runtime) sets this: deferred unmounts
+   * start at once, and pending ones are retried this often. At 0 (the CLI)
+   * they are only recorded, and `retryPending` carries them out.
+   */
+  readonly retryPendingMs: number;
+}
+
+export const DEFAULT_LIMITS: IsolatorLimits = { prepareTimeoutMs: 120_500, maxVolumes: 64, retryPendingMs: 0 };
 
 export interface PrepareRequest {
   readonly containerId: string;
@@ -50,8 +69,11 @@ export interface PrepareResult {
 }
 
 export interface RecoveryReport {
+  /** Containers whose volumes were kept. */
   readonly kept: string[];
-  readonly unmounted: string[];
+  /** Volumes of gone containers, now pending and unmounted after the call (`driver/name`). */
+  readonly releasing: string[];
+  /** Every volume whose unmount is pending. */
   readonly pending: string[];
 }
 
@@ -61,10 +83,21 @@ interface Acquired {
   readonly fresh: boolean;
 }
 
-interface Release {
+export interface Release {
   readonly volume: VolumeId;
   readonly unmounted: boolean;
+  /** The unmount was recorded as pending, to happen after the call. */
+  readonly deferred?: boolean;
   readonly error?: string;
+}
+
+/** One prepare call. Once its deadline passes, whatever it still acquires is released again. */
+interface Attempt {
+  expired: boolean;
+  /** Set, synchronously with the result, when the result is handed over: the deadline can no longer strike. */
+  done: boolean;
+  readonly abort: AbortController;
+  readonly acquired: Acquired[];
 }
 
 const MAX_CONTAINER_ID_BYTES = 255;
@@ -80,14 +113,30 @@ export class Isolator {
   private readonly volumes = new KeyedLock();
   private readonly containers = new KeyedLock();
   private readonly preparing = new Set<string>();
-  private saving: Promise<void> = Promise.resolve();
+  private readonly writer: GroupCommit;
+  private readonly limits: IsolatorLimits;
+  private readonly background: BackgroundWork;
+  /** Volumes with a background unmount queued or running. */
+  private readonly queued = new Set<string>();
+  private stopRetries: (() => void) | undefined;
+  private closed = false;
 
-  private constructor(private readonly deps: IsolatorDeps) {}
+  private constructor(private readonly deps: IsolatorDeps) {
+    this.limits = { ...DEFAULT_LIMITS, ...deps.limits };
+    this.background = new BackgroundWork(deps.logger);
+    // The snapshot is taken when a write starts, so one write carries every change made before it.
+    this.writer = new GroupCommit(() => deps.store.save(this.records));
+  }
 
-  /** Loads the checkpoint; every checkpointed container counts as alive until `recover` says otherwise. */
+  /**
+   * Loads the checkpoint; every checkpointed container counts as alive until
+   * `recover` says otherwise. With `retryPendingMs`, pending unmounts start
+   * in the background at once.
+   */
   static async open(deps: IsolatorDeps): Promise<Isolator> {
     const isolator = new Isolator(deps);
     isolator.records = await deps.store.load();
+    if (isolator.limits.retryPendingMs > 0) isolator.retryPeriodically();
     return isolator;
   }
 
@@ -95,6 +144,24 @@ export class Isolator {
     return summarise(this.records);
   }
 
+  /** Stops periodic retries and waits for background work; the isolator is not used afterwards. */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.stopRetries?.();
+    await this.background.settle();
+  }
+
+  /** Resolves once no background work is running. */
+  settle(): Promise<void> {
+    return this.background.settle();
+  }
+
+  /**
+   * Rebuilds the state after the host restarted: containers in either list
+   * keep their volumes; volumes only gone containers held, and mounts that
+   * were interrupted, become pending and are unmounted after the call, so a
+   * hung plugin never holds the agent's recovery.
+   */
   async recover(alive: readonly string[], orphans: readonly string[]): Promise<RecoveryReport> {
     const { logger } = this.deps;
     const known = new Set([...alive, ...orphans]);
@@ -104,7 +171,7 @@ export class Isolator {
       if (!isHolding(r)) continue;
       const fields = this.fields(r.containerId, r);
       if (r.state === 'mounting') {
-        logger.warn('recovery: mount was interrupted before it was recorded; unmounting', fields);
+        logger.warn('recovery: mount was interrupted before it was recorded; it will be unmounted', fields);
         released.push(r);
       } else if (known.has(r.containerId)) {
         kept.add(r.containerId);
@@ -117,58 +184,72 @@ export class Isolator {
         released.push(r);
       }
     }
-    const releasing = uniqueVolumes(released);
     const results = await Promise.all(
-      releasing.map((v) =>
+      uniqueVolumes(released).map((v) =>
         this.volumes.run(volumeKey(v), () =>
           this.releaseLocked(
             v,
             released.filter((r) => recordKey(r) === volumeKey(v)).map((r) => r.containerId),
+            'recovery: volume of a gone container or an interrupted mount',
           ),
         ),
       ),
     );
-    const retried = await this.retryPending(releasing);
-    const all = [...results, ...retried];
     return {
       kept: [...kept].sort(),
-      unmounted: all.filter((r) => r.unmounted).map((r) => describeVolume(r.volume)),
-      pending: this.status()
-        .filter((s) => s.state === 'unmount-pending')
-        .map((s) => describeVolume(s)),
+      releasing: results.filter((r) => r.deferred).map((r) => describeVolume(r.volume)),
+      pending: this.pendingVolumes().map(describeVolume),
     };
   }
 
+  /**
+   * Mounts every volume the task asks for, or none. Fails within the prepare
+   * timeout whatever it waits for; mounts it made, or may have made, are
+   * then recorded as pending and unmounted after the call.
+   */
   async prepare(req: PrepareRequest): Promise<PrepareResult> {
     const id = req.containerId;
     checkContainerId(id);
     if (this.preparing.has(id) || containerRecords(this.records, id).length > 0) {
-      throw new IsolatorError(`container ${id} is already prepared`);
+      throw new IsolatorError(`container ${showValue(id)} is already prepared`);
     }
     this.preparing.add(id);
+    const attempt: Attempt = { expired: false, done: false, abort: new AbortController(), acquired: [] };
+    const work = this.containers.run(id, () => this.prepareLocked(req, attempt));
+    let cancel = () => {};
+    const deadline = new Promise<never>((_, reject) => {
+      cancel = this.deps.clock.schedule(this.limits.prepareTimeoutMs, () => {
+        if (attempt.done) return;
+        attempt.expired = true;
+        attempt.abort.abort(new Error('the prepare deadline passed'));
+        reject(
+          new IsolatorError(
+            `prepare of container ${showValue(id)} timed out after ${seconds(this.limits.prepareTimeoutMs)}; ` +
+              'whatever it mounted is released in the background',
+          ),
+        );
+      });
+    });
     try {
-      return await this.containers.run(id, () => this.prepareLocked(req));
+      return await Promise.race([work, deadline]);
     } finally {
+      cancel();
       this.preparing.delete(id);
+      // After the deadline nobody awaits the work; its own rollback logs what happened.
+      work.catch(() => undefined);
     }
   }
 
-  /** Releases the container's volumes; an unknown container is a no-op. */
+  /** Releases the container's volumes, unmounting those it was the last user of; an unknown container is a no-op. */
   async cleanup(containerId: string): Promise<Release[]> {
     return this.containers.run(containerId, async () => {
       const mine = containerRecords(this.records, containerId);
-      if (mine.length === 0) {
-        await this.retryPending();
-        return [];
-      }
-      const [own] = await Promise.all([
-        Promise.all(uniqueVolumes(mine).map((v) => this.release(containerId, v))),
-        this.retryPending(uniqueVolumes(mine)),
-      ]);
+      if (mine.length === 0) return [];
+      const own = await Promise.all(uniqueVolumes(mine).map((v) => this.release(containerId, v)));
       const failed = own.filter((r) => r.error !== undefined);
       if (failed.length > 0) {
         throw new IsolatorError(
-          `cleanup of container ${containerId}: ` +
+          `cleanup of container ${showValue(containerId)}: ` +
             failed.map((f) => `unmount of ${describeVolume(f.volume)} failed (kept pending, will retry): ${f.error}`).join('; '),
         );
       }
@@ -176,24 +257,30 @@ export class Isolator {
     });
   }
 
-  private async prepareLocked(req: PrepareRequest): Promise<PrepareResult> {
+  private async prepareLocked(req: PrepareRequest, attempt: Attempt): Promise<PrepareResult> {
     const { logger, paths } = this.deps;
     const id = req.containerId;
-    const { specs, warnings } = parseVolumeSpecs(req.environment, { configuredDvdcli: this.deps.configuredDvdcli });
+    const { specs, warnings } = parseVolumeSpecs(req.environment, {
+      configuredDvdcli: this.deps.configuredDvdcli,
+      maxVolumes: this.limits.maxVolumes,
+    });
     for (const w of warnings) logger.warn(w, { containerId: id });
-    if (specs.length === 0) return { containerId: id, mounts: [], commands: [], mountNamespace: false };
+    if (specs.length === 0) return this.handOver(attempt, { containerId: id, mounts: [], commands: [], mountNamespace: false });
     const requests = groupRequests(specs, req.directory);
     await this.checkTargets(id, requests, req.directory);
 
     // Filled as soon as the container holds a volume in memory, so a failed checkpoint write still gets rolled back.
-    const acquired: Acquired[] = [];
+    const acquired = attempt.acquired;
     const held = (a: Acquired) => void acquired.push(a);
     const outcomes = await Promise.allSettled(
-      requests.map((request) => this.volumes.run(volumeKey(request), () => this.acquireLocked(id, request, held))),
+      requests.map((request) =>
+        this.volumes.run(volumeKey(request), () => this.acquireLocked(id, request, held, attempt)),
+      ),
     );
     const errors = outcomes.flatMap((o) => (o.status === 'rejected' ? [messageOf(o.reason)] : []));
+    if (attempt.expired && errors.length === 0) errors.push('the prepare deadline passed');
     if (errors.length > 0) {
-      throw new IsolatorError(`prepare of container ${id} failed: ${errors.join('; ')}${await this.rollback(id, acquired)}`);
+      throw new IsolatorError(`prepare of container ${showValue(id)} failed: ${errors.join('; ')}${await this.rollback(id, acquired)}`);
     }
 
     const created: string[] = [];
@@ -209,9 +296,10 @@ export class Isolator {
         // The original module's rule: a volume it just mounted takes the owner and mode of where the task will see it.
         if (a.fresh && first) await paths.copyOwnership(first.path, a.mountpoint);
       }
+      if (attempt.expired) throw new Error('the prepare deadline passed');
     } catch (e) {
       await paths.removeDirectories([...created].reverse()).catch(() => undefined);
-      throw new IsolatorError(`prepare of container ${id} failed: ${messageOf(e)}${await this.rollback(id, acquired)}`);
+      throw new IsolatorError(`prepare of container ${showValue(id)} failed: ${messageOf(e)}${await this.rollback(id, acquired)}`);
     }
 
     const byKey = new Map(acquired.map((a) => [volumeKey(a.request), a]));
@@ -226,7 +314,13 @@ export class Isolator {
         binds.push({ source: a.mountpoint, target: t.path });
       }
     }
-    return { containerId: id, mounts, commands: bindCommands(binds), mountNamespace: binds.length > 0 };
+    return this.handOver(attempt, { containerId: id, mounts, commands: bindCommands(binds), mountNamespace: binds.length > 0 });
+  }
+
+  /** Marks the attempt answered in the same step as its result is returned, so the deadline cannot strike after. */
+  private handOver(attempt: Attempt, result: PrepareResult): PrepareResult {
+    attempt.done = true;
+    return result;
   }
 
   /** Refuses targets that cannot work before anything is mounted or created. */
@@ -250,8 +344,10 @@ export class Isolator {
     }
   }
 
-  private async acquireLocked(id: string, request: VolumeRequest, held: (a: Acquired) => void): Promise<void> {
+  private async acquireLocked(id: string, request: VolumeRequest, held: (a: Acquired) => void, attempt: Attempt): Promise<void> {
     const { logger, mounter, clock } = this.deps;
+    if (attempt.expired) throw new IsolatorError(`volume ${describeVolume(request)} was not mounted: the prepare deadline passed while it waited`);
+    const limit = { signal: attempt.abort.signal };
     const fields = this.fields(id, request);
     const base: MountRecord = {
       containerId: id,
@@ -281,7 +377,7 @@ export class Isolator {
       );
     }
     if (pendingOf(this.records, request)) {
-      const retried = await this.unmountLocked(request, []);
+      const retried = await this.unmountLocked(request, [], limit);
       // Mounting on top of a mount nobody can release would leave it behind for good.
       if (retried.error !== undefined) {
         throw new IsolatorError(
@@ -307,13 +403,13 @@ export class Isolator {
         options: request.options,
         explicitCreate: request.explicitCreate,
         mountId: id,
-      });
+      }, limit);
     } catch (e) {
       logger.error(`mount failed: ${messageOf(e)}`, fields);
       if (e instanceof MounterError && e.uncertain) {
-        // The plugin may still finish this mount: undo it, or keep it pending until an unmount succeeds.
-        logger.warn('mount may have completed after its failure; unmounting to be sure', fields);
-        await this.unmountLocked(request, [intent]);
+        // The plugin may still finish this mount: it is undone after the call, so the prepare stays within its deadline.
+        logger.warn('mount may have completed after its failure; it will be unmounted in the background', fields);
+        await this.deferUnmountLocked(request, [intent], `the mount may have completed: ${messageOf(e)}`);
       } else {
         await this.commit(this.records.filter((r) => r !== intent));
       }
@@ -342,18 +438,26 @@ export class Isolator {
     });
   }
 
-  /** Undoes a failed prepare, last acquired first; returns text to append to the failure. */
+  /**
+   * Undoes a failed prepare, last acquired first: holds are dropped at once,
+   * unmounts are recorded as pending and happen after the call. Returns text
+   * to append to the failure.
+   */
   private async rollback(id: string, acquired: readonly Acquired[]): Promise<string> {
     const problems: string[] = [];
+    const deferred: string[] = [];
     for (const a of [...acquired].reverse()) {
       this.deps.logger.warn('rolling back volume of failed prepare', this.fields(id, a.request));
       try {
-        const r = await this.release(id, a.request);
-        if (r.error !== undefined) problems.push(`rollback unmount of ${describeVolume(a.request)} failed (kept pending): ${r.error}`);
+        const r = await this.volumes.run(volumeKey(a.request), () =>
+          this.releaseLocked(a.request, [id], 'rollback of a failed prepare'),
+        );
+        if (r.deferred) deferred.push(describeVolume(a.request));
       } catch (e) {
         problems.push(`rollback of ${describeVolume(a.request)} failed: ${messageOf(e)}`);
       }
     }
+    if (deferred.length > 0) problems.push(`unmounting ${deferred.join(', ')} in the background`);
     return problems.length > 0 ? `; ${problems.join('; ')}` : '';
   }
 
@@ -361,8 +465,12 @@ export class Isolator {
     return this.volumes.run(volumeKey(volume), () => this.releaseLocked(volume, [id]));
   }
 
-  /** Drops the given containers' hold on the volume and unmounts it when nobody else holds it. */
-  private async releaseLocked(volume: VolumeId, containerIds: readonly string[]): Promise<Release> {
+  /**
+   * Drops the given containers' hold on the volume. When nobody else holds
+   * it, it is unmounted now, or, given a `deferReason`, recorded as pending
+   * and unmounted after the call.
+   */
+  private async releaseLocked(volume: VolumeId, containerIds: readonly string[], deferReason?: string): Promise<Release> {
     const key = volumeKey(volume);
     const leaving = (r: MountRecord) => isHolding(r) && recordKey(r) === key && containerIds.includes(r.containerId);
     const mine = this.records.filter(leaving);
@@ -375,7 +483,19 @@ export class Isolator {
       }
       return { volume, unmounted: false };
     }
-    return this.unmountLocked(volume, mine);
+    return deferReason === undefined ? this.unmountLocked(volume, mine) : this.deferUnmountLocked(volume, mine, deferReason);
+  }
+
+  /** Turns the leaving records into one pending unmount, checkpointed, and queues it. */
+  private async deferUnmountLocked(volume: VolumeId, leaving: readonly MountRecord[], reason: string): Promise<Release> {
+    const key = volumeKey(volume);
+    const ofVolume = (r: MountRecord) => recordKey(r) === key && (!isHolding(r) || leaving.includes(r));
+    const subject = this.records.find(ofVolume)!;
+    const pending: MountRecord = { ...subject, state: 'unmount-pending', error: `waiting to be unmounted: ${reason}` };
+    await this.commit([...this.records.filter((r) => !ofVolume(r)), pending]);
+    this.deps.logger.info('volume will be unmounted in the background', { ...this.fields(subject.containerId, volume), reason });
+    this.schedule(volume);
+    return { volume, unmounted: false, deferred: true };
   }
 
   /**
@@ -383,7 +503,7 @@ export class Isolator {
    * volume goes; on failure they collapse into one pending record that later
    * cleanups and recoveries retry.
    */
-  private async unmountLocked(volume: VolumeId, leaving: readonly MountRecord[]): Promise<Release> {
+  private async unmountLocked(volume: VolumeId, leaving: readonly MountRecord[], limit?: CallLimit): Promise<Release> {
     const { logger, mounter, clock } = this.deps;
     const key = volumeKey(volume);
     const ofVolume = (r: MountRecord) => recordKey(r) === key && (!isHolding(r) || leaving.includes(r));
@@ -392,9 +512,22 @@ export class Isolator {
     logger.info(subject.state === 'unmount-pending' ? 'retrying pending unmount' : 'unmounting volume', fields);
     const started = clock.now();
     try {
-      await mounter.unmount({ driver: volume.driver, name: volume.name, mountId: mountIdOf(subject) });
+      await mounter.unmount({ driver: volume.driver, name: volume.name, mountId: mountIdOf(subject) }, limit);
     } catch (e) {
-      const error = messageOf(e);
+      let error = messageOf(e);
+      if (e instanceof MounterError && e.refused) {
+        // Refused: often because there is nothing to unmount (the mount never reached the plugin). Ask before blocking the volume.
+        const presence = await mounter.probe({ driver: volume.driver, name: volume.name, mountpoint: subject.mountpoint }, limit);
+        if (presence.state === 'absent' || presence.state === 'unmounted') {
+          await this.commit(this.records.filter((r) => !ofVolume(r)));
+          logger.warn(
+            `unmount was refused, but the volume ${presence.state === 'absent' ? 'does not exist' : 'is not mounted'} (${presence.detail}); nothing is left to unmount: ${error}`,
+            fields,
+          );
+          return { volume, unmounted: true };
+        }
+        error = `${error} (checked: ${presence.detail})`;
+      }
       const pending: MountRecord = { ...subject, state: 'unmount-pending', error };
       await this.commit([...this.records.filter((r) => !ofVolume(r)), pending]);
       logger.error(`unmount failed; kept pending: ${error}`, fields);
@@ -405,29 +538,53 @@ export class Isolator {
     return { volume, unmounted: true };
   }
 
-  /** Retries pending unmounts, except of the given volumes; failures stay pending and are only logged. */
-  private async retryPending(except: readonly VolumeId[] = []): Promise<Release[]> {
-    const skip = new Set(except.map(volumeKey));
-    const pending = uniqueVolumes(this.records.filter((r) => r.state === 'unmount-pending')).filter(
-      (v) => !skip.has(volumeKey(v)),
-    );
-    return Promise.all(
-      pending.map((v) =>
-        this.volumes.run(volumeKey(v), async () =>
-          pendingOf(this.records, v) && holdersOf(this.records, v).length === 0
-            ? this.unmountLocked(v, [])
-            : { volume: v, unmounted: false },
-        ),
-      ),
+  /** Carries out every pending unmount nobody holds, and waits for them; failures stay pending and are logged. */
+  async retryPending(): Promise<Release[]> {
+    return Promise.all(this.pendingVolumes().map((v) => this.volumes.run(volumeKey(v), () => this.retryLocked(v))));
+  }
+
+  private async retryLocked(v: VolumeId): Promise<Release> {
+    return pendingOf(this.records, v) && holdersOf(this.records, v).length === 0
+      ? this.unmountLocked(v, [])
+      : { volume: v, unmounted: false };
+  }
+
+  private pendingVolumes(): VolumeId[] {
+    return uniqueVolumes(this.records.filter((r) => r.state === 'unmount-pending'));
+  }
+
+  /** Queues a deferred unmount in the background (long-running hosts only), once per volume. */
+  private schedule(volume: VolumeId): void {
+    const key = volumeKey(volume);
+    if (this.limits.retryPendingMs <= 0 || this.closed || this.queued.has(key)) return;
+    this.queued.add(key);
+    this.background.run(`background unmount of ${describeVolume(volume)}`, () =>
+      this.volumes.run(key, async () => {
+        try {
+          await this.retryLocked(volume);
+        } finally {
+          this.queued.delete(key);
+        }
+      }),
     );
   }
 
-  /** Replaces the in-memory state and checkpoints it; saves happen in order. */
+  private scheduleAllPending(): void {
+    for (const v of this.pendingVolumes()) this.schedule(v);
+  }
+
+  private retryPeriodically(): void {
+    const tick = () => {
+      this.scheduleAllPending();
+      if (!this.closed) this.stopRetries = this.deps.clock.schedule(this.limits.retryPendingMs, tick);
+    };
+    tick();
+  }
+
+  /** Replaces the in-memory state and resolves once it (or a later state) is durable. */
   private commit(records: MountRecord[]): Promise<void> {
     this.records = records;
-    const snapshot = records;
-    this.saving = this.saving.catch(() => undefined).then(() => this.deps.store.save(snapshot));
-    return this.saving;
+    return this.writer.request();
   }
 
   private fields(containerId: string, v: VolumeId) {
@@ -441,8 +598,17 @@ function uniqueVolumes(records: readonly MountRecord[]): VolumeId[] {
   return [...seen.values()];
 }
 
+/** Controls, format characters (such as U+202E) and line or paragraph separators could forge or hide log text. */
+const INVISIBLE = /[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}]/u;
+
 function checkContainerId(id: string): void {
-  if (id === '' || new TextEncoder().encode(id).length > MAX_CONTAINER_ID_BYTES || /[\u0000-\u001f\u007f]/.test(id)) {
-    throw new IsolatorError(`invalid container id ${JSON.stringify(id)}: 1 to 255 bytes without control characters`);
+  if (id === '' || Buffer.byteLength(id, 'utf8') > MAX_CONTAINER_ID_BYTES || INVISIBLE.test(id)) {
+    throw new IsolatorError(
+      `invalid container id ${showValue(id)}: 1 to ${MAX_CONTAINER_ID_BYTES} bytes without control, format or separator characters`,
+    );
   }
+}
+
+function seconds(ms: number): string {
+  return `${Math.round(ms / 100) / 10} s`;
 }

@@ -13,6 +13,27 @@ export interface UnmountRequest extends VolumeId {
   readonly mountId: string;
 }
 
+export interface CallLimit {
+  /** Ends the call early (a prepare's deadline); the call then fails as uncertain. */
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * What the plugin says of a volume whose unmount it refused: `absent` (it
+ * has no such volume), `unmounted` (it exists and nothing of it is mounted),
+ * `mounted`, or `unknown` when the answers do not settle it.
+ */
+export interface VolumePresence {
+  readonly state: 'absent' | 'unmounted' | 'mounted' | 'unknown';
+  /** The evidence, for the log line. */
+  readonly detail: string;
+}
+
+export interface ProbeRequest extends VolumeId {
+  /** The mountpoint dvdi recorded for the volume, '' when the mount never reported one. */
+  readonly mountpoint: string;
+}
+
 /**
  * Mounts and unmounts volumes on the host. The core calls `mount` once for the
  * first user of a volume and `unmount` once after its last user; reference
@@ -22,22 +43,29 @@ export interface Mounter {
   /** Short name for logs and status: `dvdcli` or `plugin`. */
   readonly kind: string;
   /** Resolves to the absolute host mountpoint. Rejects with a MounterError. */
-  mount(req: MountRequest): Promise<string>;
-  unmount(req: UnmountRequest): Promise<void>;
-  /** Releases connections or children; the mounter is not used afterwards. */
+  mount(req: MountRequest, limit?: CallLimit): Promise<string>;
+  unmount(req: UnmountRequest, limit?: CallLimit): Promise<void>;
+  /**
+   * Asks the plugin (and the host's mount table) whether the volume is still
+   * mounted, after it refused an unmount. Never rejects: doubt is `unknown`.
+   */
+  probe(req: ProbeRequest, limit?: CallLimit): Promise<VolumePresence>;
+  /** Releases connections and kills children still running; the mounter is not used afterwards. */
   close(): Promise<void>;
 }
 
 /**
  * A mounter failure; `detail` carries the tool's or plugin's own error text.
  * `uncertain` says the operation may still have taken effect (it timed out or
- * was killed), so a mount must be undone to be sure.
+ * was killed), so a mount must be undone to be sure. `refused` says the
+ * plugin (or dvdcli) answered with an error, so it can be asked why.
  */
 export class MounterError extends Error {
   constructor(
     message: string,
     readonly detail: string = '',
     readonly uncertain: boolean = false,
+    readonly refused: boolean = false,
   ) {
     super(detail ? `${message}: ${detail}` : message);
     this.name = 'MounterError';
@@ -88,6 +116,8 @@ export interface Logger {
 export interface Clock {
   /** Milliseconds, monotonic enough to measure durations. */
   now(): number;
+  /** Runs `fn` once after `ms`; the returned function cancels it. Never keeps the process alive. */
+  schedule(ms: number, fn: () => void): () => void;
 }
 
 /** What the core needs to know about a container path on the host. */

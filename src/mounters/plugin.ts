@@ -17,13 +17,24 @@
  * per plugin: no process is started per call.
  */
 import { isAbsolute } from 'node:path';
-import { MounterError, type Logger, type Mounter, type MountRequest, type UnmountRequest } from '../core/ports.js';
+import {
+  MounterError,
+  type CallLimit,
+  type Logger,
+  type Mounter,
+  type MountRequest,
+  type ProbeRequest,
+  type UnmountRequest,
+  type VolumePresence,
+} from '../core/ports.js';
 import { describeVolume, type VolumeId } from '../core/volume.js';
 import { addressKey } from '../plugin/address.js';
 import { PluginClient, DEFAULT_CONNECT_RETRY_MS, type CallOptions } from '../plugin/client.js';
 import { DEFAULT_PLUGIN_DIRS, PluginNotFoundError, findPlugin, type PluginDirs } from '../plugin/discovery.js';
 import { PluginError } from '../plugin/errors.js';
+import type { PluginVolume } from '../plugin/protocol.js';
 import { retryDelay, sleep } from '../plugin/backoff.js';
+import { presenceFrom, unknownPresence } from './presence.js';
 
 export interface PluginMounterSettings {
   readonly socketDirs?: readonly string[];
@@ -50,8 +61,8 @@ export class PluginMounter implements Mounter {
     this.connectRetryMs = settings.connectRetryMs ?? DEFAULT_CONNECT_RETRY_MS;
   }
 
-  mount(req: MountRequest): Promise<string> {
-    return this.sequence('mount', req, this.settings.mountTimeoutMs, async (client, call) => {
+  mount(req: MountRequest, limit?: CallLimit): Promise<string> {
+    return this.sequence('mount', req, this.settings.mountTimeoutMs, limit, async (client, call) => {
       await client.activate(call);
       // As dvdcli: with explicit create the volume must exist already, and Mount is what says so.
       if ((await this.lookup(client, req.name, call)) && !req.explicitCreate) {
@@ -75,11 +86,38 @@ export class PluginMounter implements Mounter {
     });
   }
 
-  unmount(req: UnmountRequest): Promise<void> {
-    return this.sequence('unmount', req, this.settings.unmountTimeoutMs, async (client, call) => {
+  unmount(req: UnmountRequest, limit?: CallLimit): Promise<void> {
+    return this.sequence('unmount', req, this.settings.unmountTimeoutMs, limit, async (client, call) => {
       await client.activate(call);
       await client.unmount(req.name, req.mountId, call);
     });
+  }
+
+  /**
+   * Get, then: refused and not in List → absent; otherwise Get's and Path's
+   * mountpoints (two answers, since REX-Ray's Path is '' even while mounted)
+   * and the recorded one, checked against the mount table.
+   */
+  async probe(req: ProbeRequest, limit?: CallLimit): Promise<VolumePresence> {
+    try {
+      return await this.sequence('check', req, this.settings.unmountTimeoutMs, limit, async (client, call) => {
+        await client.activate(call);
+        let volume: PluginVolume;
+        try {
+          volume = await client.get(req.name, call);
+        } catch (err) {
+          if (!(err instanceof PluginError && err.kind === 'plugin')) throw err;
+          const listed = (await client.list(call)).some((v) => v.Name === req.name);
+          return listed
+            ? unknownPresence(`Get failed (${err.detail}) although List has the volume`)
+            : { state: 'absent', detail: `Get: ${err.detail}; List does not have it` };
+        }
+        const path = await client.path(req.name, call);
+        return presenceFrom([volume.Mountpoint ?? '', path], req.mountpoint);
+      });
+    } catch (err) {
+      return unknownPresence((err as Error).message);
+    }
   }
 
   async close(): Promise<void> {
@@ -91,23 +129,29 @@ export class PluginMounter implements Mounter {
 
   /** Runs one sequence under its overall time limit, turning every failure into a MounterError. */
   private async sequence<T>(
-    op: 'mount' | 'unmount',
+    op: 'mount' | 'unmount' | 'check',
     volume: VolumeId,
     timeoutMs: number,
+    limit: CallLimit | undefined,
     work: (client: PluginClient, call: CallOptions) => Promise<T>,
   ): Promise<T> {
     if (this.closed) throw new MounterError(`cannot ${op} ${describeVolume(volume)}`, 'the plugin mounter is closed');
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(new Error(`the ${op} timeout of ${timeoutMs} ms expired`)), timeoutMs);
+    const stop = () => controller.abort(limit?.signal?.reason ?? new Error(`the ${op} was stopped`));
+    if (limit?.signal?.aborted) stop();
+    limit?.signal?.addEventListener('abort', stop, { once: true });
     const call: CallOptions = { signal: controller.signal, timeoutMs };
     try {
       const client = await this.clientFor(volume.driver, controller.signal);
       return await work(client, call);
     } catch (err) {
       if (err instanceof MounterError) throw err;
-      throw new MounterError(`cannot ${op} ${describeVolume(volume)}`, (err as Error).message);
+      const refused = err instanceof PluginError && err.kind === 'plugin';
+      throw new MounterError(`cannot ${op} ${describeVolume(volume)}`, (err as Error).message, false, refused);
     } finally {
       clearTimeout(timer);
+      limit?.signal?.removeEventListener('abort', stop);
     }
   }
 

@@ -7,7 +7,17 @@ import { NodeHostPaths } from '../host/host-paths.js';
 import { DvdcliMounter } from '../mounters/dvdcli.js';
 import { PluginMounter } from '../mounters/plugin.js';
 
-export const systemClock: Clock = { now: () => performance.now() };
+export const systemClock: Clock = {
+  now: () => performance.now(),
+  schedule(ms, fn) {
+    const timer = setTimeout(fn, ms);
+    timer.unref();
+    return () => clearTimeout(timer);
+  },
+};
+
+/** A prepare answers within the mount timeout plus this, whatever it waits for. */
+const PREPARE_MARGIN_MS = 500;
 
 export function createMounter(settings: Settings, logger: Logger): Mounter {
   if (settings.mounter === 'plugin') {
@@ -32,8 +42,13 @@ export interface Engine {
   readonly mounter: Mounter;
 }
 
+export interface EngineOptions {
+  /** Long-running hosts: carry out deferred unmounts in the background and retry pending ones this often. */
+  readonly retryPendingMs?: number;
+}
+
 /** Wires the isolator to this host's real parts, as configured. */
-export async function openEngine(settings: Settings, logger: Logger): Promise<Engine> {
+export async function openEngine(settings: Settings, logger: Logger, options: EngineOptions = {}): Promise<Engine> {
   if (settings.legacyCheckpointFile) {
     await importLegacyCheckpoint(settings.legacyCheckpointFile, settings.checkpointFile, logger);
   }
@@ -45,6 +60,11 @@ export async function openEngine(settings: Settings, logger: Logger): Promise<En
     logger,
     paths: new NodeHostPaths(),
     configuredDvdcli: settings.dvdcli,
+    limits: {
+      prepareTimeoutMs: settings.mountTimeoutMs + PREPARE_MARGIN_MS,
+      maxVolumes: settings.maxVolumes,
+      retryPendingMs: options.retryPendingMs ?? 0,
+    },
   });
   return { isolator, mounter };
 }

@@ -29,9 +29,9 @@ function escapeChar(ch: string): string {
   return ch;
 }
 
-/** A value in double quotes, escaped, cut after 64 characters with its byte length. */
-export function showValue(value: string): string {
-  const chars = Array.from(value.slice(0, SHOWN_CHARACTERS * 2)).slice(0, SHOWN_CHARACTERS);
+/** A value in double quotes, escaped, cut after `shown` characters (64 by default) with its byte length. */
+export function showValue(value: string, shown = SHOWN_CHARACTERS): string {
+  const chars = Array.from(value.slice(0, shown * 2)).slice(0, shown);
   const body = chars.map(escapeChar).join('');
   const cut = chars.join('').length < value.length;
   return cut ? `"${body}…" (${Buffer.byteLength(value, 'utf8')} bytes)` : `"${body}"`;

@@ -17,6 +17,8 @@ export const DEFAULT_DRIVER = 'rexray';
 export interface ParseSettings {
   /** Absolute path of the dvdcli binary the operator configured; empty when none is. */
   configuredDvdcli: string;
+  /** Most volumes a task may ask for (module parameter max_volumes). */
+  maxVolumes?: number;
 }
 
 export interface ParsedSpecs {
@@ -114,6 +116,13 @@ export function parseVolumeSpecs(env: ReadonlyArray<readonly [string, string]>, 
     checkText(value, variable);
     let slot = slots.get(ref.slot);
     if (!slot) {
+      // Refused before more is read: a flood of volumes would hold the state for minutes.
+      if (settings.maxVolumes !== undefined && slots.size >= settings.maxVolumes) {
+        throw new SpecError(
+          variable,
+          `the task asks for more than ${settings.maxVolumes} volumes, the most one task may use (module parameter max_volumes)`,
+        );
+      }
       slot = { seen: new Map() };
       slots.set(ref.slot, slot);
     }

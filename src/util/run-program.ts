@@ -5,17 +5,27 @@ export interface RunResult {
   readonly signal: NodeJS.Signals | null;
   readonly stdout: string;
   readonly stderr: string;
+  /** Killed at its time limit, or stopped through `signal`. */
   readonly timedOut: boolean;
 }
 
 export interface RunOptions {
   readonly timeoutMs: number;
   readonly env?: NodeJS.ProcessEnv;
+  /** Kills the program's process group early. */
+  readonly signal?: AbortSignal;
 }
 
 /** Output beyond this is dropped: a misbehaving tool must not exhaust the agent's memory. */
 const MAX_OUTPUT = 1 << 20;
 const PIPE_GRACE_MS = 1_000;
+/**
+ * coreutils' timeout runs the program in a process group it kills at the
+ * limit even if we were killed ourselves, so no child outlives its timeout.
+ * It strikes a little after our own timer, which reports the timeout.
+ */
+const TIMEOUT_BINARY = '/usr/bin/timeout';
+const TIMEOUT_SLACK_MS = 500;
 
 /**
  * Runs a program with an argument vector (never a shell) in its own process
@@ -24,7 +34,12 @@ const PIPE_GRACE_MS = 1_000;
  */
 export function runProgram(file: string, args: readonly string[], opts: RunOptions): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(file, args, {
+    if (opts.signal?.aborted) {
+      resolve({ code: null, signal: null, stdout: '', stderr: '', timedOut: true });
+      return;
+    }
+    const limit = ((opts.timeoutMs + TIMEOUT_SLACK_MS) / 1000).toFixed(3);
+    const child = spawn(TIMEOUT_BINARY, ['--signal=KILL', limit, file, ...args], {
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
       env: opts.env ?? process.env,
@@ -51,7 +66,7 @@ export function runProgram(file: string, args: readonly string[], opts: RunOptio
         child.stderr.destroy();
       }, PIPE_GRACE_MS);
     };
-    const timer = setTimeout(() => {
+    const kill = () => {
       timedOut = true;
       try {
         process.kill(-child.pid!, 'SIGKILL');
@@ -59,20 +74,33 @@ export function runProgram(file: string, args: readonly string[], opts: RunOptio
         // Already gone.
       }
       stopReading();
-    }, opts.timeoutMs);
-    child.on('error', (e) => {
+    };
+    const timer = setTimeout(kill, opts.timeoutMs);
+    opts.signal?.addEventListener('abort', kill, { once: true });
+    const settle = () => {
       clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', kill);
+    };
+    child.on('error', (e) => {
+      settle();
       reject(new Error(`cannot run ${file}: ${e.message}`));
     });
     child.on('exit', stopReading);
     child.on('close', (code, signal) => {
-      clearTimeout(timer);
+      settle();
       clearTimeout(drain);
+      const stderr = Buffer.concat(err).toString('utf8');
+      // timeout(1) exits 126/127 when it cannot run the program, with its reason on stderr.
+      const prefix = `${TIMEOUT_BINARY}: `;
+      if (!timedOut && (code === 126 || code === 127) && stderr.startsWith(prefix)) {
+        reject(new Error(`cannot run ${file}: ${stderr.slice(prefix.length).trim()}`));
+        return;
+      }
       resolve({
         code,
         signal,
         stdout: Buffer.concat(out).toString('utf8'),
-        stderr: Buffer.concat(err).toString('utf8'),
+        stderr,
         timedOut,
       });
     });

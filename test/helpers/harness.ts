@@ -5,6 +5,7 @@ import { FileCheckpointStore } from '../../src/checkpoint/file-store.js';
 import { Isolator } from '../../src/core/isolator.js';
 import type { Logger, Mounter } from '../../src/core/ports.js';
 import { NodeHostPaths } from '../../src/host/host-paths.js';
+import { systemClock } from '../../src/runtime/engine.js';
 import { LineLogger } from '../../src/log/logger.js';
 import { DvdcliMounter } from '../../src/mounters/dvdcli.js';
 import { FakeDvdcli } from './fake-dvdcli.js';
@@ -50,10 +51,12 @@ export class Harness {
     return Isolator.open({
       mounter,
       store: new FileCheckpointStore(this.checkpoint, this.logger),
-      clock: { now: () => 0 },
+      clock: systemClock,
       logger: this.logger,
       paths: new NodeHostPaths(),
       configuredDvdcli: this.dvdcli.binary,
+      // As in the agent's runtime: deferred unmounts run in the background; tests `settle()` before looking.
+      limits: { retryPendingMs: 60_000 },
     });
   }
 
