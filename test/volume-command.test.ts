@@ -97,6 +97,13 @@ describe('dvdi volume subcommands', () => {
     expect(await run(['path', drv, '--volumename=v1'])).toEqual({ code: 0, stdout: `${plugin.mountpointOf('v1')}\n`, stderr: '' });
   });
 
+  it('path takes --explicitcreate (as dvdi asks when checking a volume) and never creates one', async () => {
+    const missing = await run(['path', drv, '--volumename=ghost', '--explicitcreate=true']);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/not found/);
+    expect(plugin.calls.map((c) => c.method)).not.toContain('VolumeDriver.Create');
+  });
+
   it('get and list print JSON', async () => {
     await plugin.addVolume('v1', { size: '1' });
     await plugin.addVolume('v2');
@@ -160,7 +167,7 @@ describe('dvdi volume errors', () => {
     expectFailure(await run(['mount', 'extra', drv, '--volumename=v1']), 'dvdi volume: unexpected argument "extra"');
     expectFailure(await run(['mount', drv]), 'dvdi volume mount: --volumename is required for mount');
     expectFailure(await run(['unmount', drv, '--volumename=v1', '--volumeopts=a=b']), 'dvdi volume: flag --volumeopts is not valid for unmount');
-    expectFailure(await run(['path', drv, '--volumename=v1', '--explicitcreate']), 'dvdi volume: flag --explicitcreate is not valid for path');
+    expectFailure(await run(['list', drv, '--explicitcreate']), 'dvdi volume: flag --explicitcreate is not valid for list');
     expect(plugin.calls).toHaveLength(0);
   });
 
