@@ -63,6 +63,8 @@ export const PARAMETERS = {
   runtime_library: 'the Mesos module only: path of libdvdi_runtime.so (default: next to the module)',
   bundle: 'the Mesos module only: path of the JavaScript bundle (default: next to the runtime library)',
   heap_limit: 'the Mesos module only: MB of JavaScript heap before the runtime restarts (default 256)',
+  watchdog_timeout: 'the Mesos module only: seconds the JavaScript event loop may stay unresponsive before the runtime restarts it (default 10)',
+  start_timeout: 'the Mesos module only: seconds the runtime may take to become ready at start (default 60)',
   namespaces: 'the Mesos module on 0.23/0.24 only: `true` (default) asks for a mount namespace for every container',
 } as const;
 
@@ -152,6 +154,10 @@ export function applyParameters(base: Settings, params: Iterable<readonly [strin
         break;
       case 'heap_limit':
         integer(key, value, 16, 16384);
+        break;
+      case 'watchdog_timeout':
+      case 'start_timeout':
+        integer(key, value, 1, 3600);
         break;
       case 'namespaces':
         if (value !== 'true' && value !== 'false') {
