@@ -75,6 +75,7 @@ export function runProgram(file: string, args: readonly string[], opts: RunOptio
       }
       stopReading();
     };
+    const started = performance.now();
     const timer = setTimeout(kill, opts.timeoutMs);
     opts.signal?.addEventListener('abort', kill, { once: true });
     const settle = () => {
@@ -101,7 +102,8 @@ export function runProgram(file: string, args: readonly string[], opts: RunOptio
         signal,
         stdout: Buffer.concat(out).toString('utf8'),
         stderr,
-        timedOut,
+        // On a loaded host timeout(1)'s kill can come before our late timer: still a timeout.
+        timedOut: timedOut || (signal === 'SIGKILL' && performance.now() - started >= opts.timeoutMs),
       });
     });
   });
