@@ -24,5 +24,15 @@ bench: deps
 typecheck: deps
 	npm run typecheck
 
+## The Mesos module for one exact release; needs a Mesos tree, skipped without one:
+## make isolator MESOS_VERSION=0.27.2 MESOS_SRC=… MESOS_BUILD=… (or MESOS_PREFIX=…)
+.PHONY: isolator dist
+isolator:
+	native/mesos/build-module.sh
+
+## One tarball per release: module, runtime library, bundle, dvdi-mod.json, notes.
+dist: build isolator
+	native/mesos/dist.sh
+
 clean:
-	rm -rf dist
+	rm -rf dist build

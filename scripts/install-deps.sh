@@ -14,6 +14,11 @@ as_root() {
 packages=(util-linux mount e2fsprogs xfsprogs openssl)
 # A host with its own Node.js (such as a third-party nodejs 20 package) keeps it.
 command -v node >/dev/null 2>&1 || packages+=(nodejs npm)
+# The native build (node-gyp needs python3, the runtime libuv's header), and
+# what Debian's libnode108 (the embedded Node 18) needs at run time: its
+# libraries and the builtin JS files it reads from /usr/share/nodejs.
+packages+=(g++ make cmake python3 libuv1-dev zlib1g libuv1 libc-ares2 libicu72 libssl3 libnghttp2-14 libbrotli1
+  node-acorn node-cjs-module-lexer node-undici)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -23,6 +28,25 @@ if [ "${#missing[@]}" -gt 0 ]; then
   echo "install-deps: apt-get install ${missing[*]}"
   as_root apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# libnode-dev (headers) and libnode108: installed normally where apt allows;
+# a third-party nodejs package conflicts with them, so there they are unpacked
+# into .deps/libnode instead (scripts/libnode-root.sh finds either).
+libnode_stamp=.deps/libnode/.unpacked
+if ! dpkg-query -W -f='${Status}' libnode-dev 2>/dev/null | grep -q 'install ok installed' && [ ! -f "$libnode_stamp" ]; then
+  if apt-get install -s -qq libnode-dev >/dev/null 2>&1; then
+    echo "install-deps: apt-get install libnode-dev"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libnode-dev
+  else
+    echo "install-deps: unpacking libnode108 and libnode-dev into .deps/libnode"
+    rm -rf .deps/libnode && mkdir -p .deps/libnode/debs
+    (cd .deps/libnode/debs && apt-get download libnode108 libnode-dev 2>&1 | grep -v '^W: Download is performed unsandboxed' || true)
+    for deb in .deps/libnode/debs/*.deb; do dpkg-deb -x "$deb" .deps/libnode; done
+    rm -rf .deps/libnode/debs
+    test -f .deps/libnode/usr/include/node/node.h
+    touch "$libnode_stamp"
+  fi
 fi
 
 stamp=node_modules/.dvdi-npm-ci

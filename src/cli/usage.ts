@@ -15,5 +15,8 @@ Volume plugins:
   dvdi doctor [common options]
   dvdi demo
 
+Mesos module:
+  dvdi module-config (--mesos-version V | --library PATH) [--param KEY=VALUE]...   print a dvdi-mod.json
+
 Exit status: 0 on success, 1 on failure (reason on stderr), 2 on a usage error.
 `;

@@ -1,0 +1,53 @@
+import type { Isolator } from '../core/isolator.js';
+import { decodeExecutorEnvironment } from '../mesos/decode.js';
+import type { CallHandlers } from './binding.js';
+import { cleanupRequest, cleanupResponse, prepareRequest, prepareResponse, recoverRequest, recoverResponse } from './codec.js';
+
+/**
+ * The bridge's three calls on the isolator: each decodes its request, runs
+ * the isolator and encodes the result. A failure rejects, and the runtime
+ * fails the call with the message.
+ */
+export function isolatorHandlers(isolator: Isolator): CallHandlers {
+  return {
+    async recover(bytes) {
+      const request = recoverRequest.decode(bytes);
+      const report = await isolator.recover(
+        request.alive.map((c) => c.container_id),
+        request.orphans,
+      );
+      return recoverResponse.encode({ kept: report.kept, releasing: report.releasing, pending: report.pending });
+    },
+
+    async prepare(bytes) {
+      const request = prepareRequest.decode(bytes);
+      // Decoded first, so an undecodable ExecutorInfo fails the call before anything is mounted.
+      const environment = decodeExecutorEnvironment(request.executor_info);
+      const result = await isolator.prepare({
+        containerId: request.container_id,
+        environment,
+        directory: request.directory,
+        ...(request.user ? { user: request.user } : {}),
+      });
+      return prepareResponse.encode({
+        commands: result.commands,
+        mount_namespace: result.mountNamespace,
+        mounts: result.mounts.map((m) => ({
+          driver: m.driver,
+          name: m.name,
+          mountpoint: m.mountpoint,
+          container_path: m.containerPath,
+          shared: m.shared,
+        })),
+      });
+    },
+
+    async cleanup(bytes) {
+      const request = cleanupRequest.decode(bytes);
+      const released = await isolator.cleanup(request.container_id);
+      return cleanupResponse.encode({
+        released: released.map((r) => ({ driver: r.volume.driver, name: r.volume.name, unmounted: r.unmounted })),
+      });
+    },
+  };
+}

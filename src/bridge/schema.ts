@@ -1,0 +1,86 @@
+import protobuf from 'protobufjs/light.js';
+
+/**
+ * bridge.proto, defined in code so the bundle reads no .proto file at run
+ * time. test/bridge-schema.test.ts checks it against bridge.proto, which stays
+ * the source of truth.
+ */
+export const BRIDGE_SCHEMA = {
+  nested: {
+    dvdi: {
+      nested: {
+        bridge: {
+          nested: {
+            LiveContainer: {
+              fields: {
+                container_id: { rule: 'required', type: 'string', id: 1 },
+                pid: { type: 'uint64', id: 2 },
+                directory: { type: 'string', id: 3 },
+                executor_info: { type: 'bytes', id: 4 },
+              },
+            },
+            RecoverRequest: {
+              fields: {
+                alive: { rule: 'repeated', type: 'LiveContainer', id: 1 },
+                orphans: { rule: 'repeated', type: 'string', id: 2 },
+              },
+            },
+            RecoverResponse: {
+              fields: {
+                kept: { rule: 'repeated', type: 'string', id: 1 },
+                releasing: { rule: 'repeated', type: 'string', id: 2 },
+                pending: { rule: 'repeated', type: 'string', id: 3 },
+              },
+            },
+            PrepareRequest: {
+              fields: {
+                container_id: { rule: 'required', type: 'string', id: 1 },
+                executor_info: { rule: 'required', type: 'bytes', id: 2 },
+                directory: { rule: 'required', type: 'string', id: 3 },
+                user: { type: 'string', id: 4 },
+                rootfs: { type: 'string', id: 5 },
+              },
+            },
+            PreparedMount: {
+              fields: {
+                driver: { rule: 'required', type: 'string', id: 1 },
+                name: { rule: 'required', type: 'string', id: 2 },
+                mountpoint: { rule: 'required', type: 'string', id: 3 },
+                container_path: { type: 'string', id: 4 },
+                shared: { type: 'bool', id: 5 },
+              },
+            },
+            PrepareResponse: {
+              fields: {
+                commands: { rule: 'repeated', type: 'string', id: 1 },
+                mount_namespace: { rule: 'required', type: 'bool', id: 2 },
+                mounts: { rule: 'repeated', type: 'PreparedMount', id: 3 },
+              },
+            },
+            CleanupRequest: {
+              fields: {
+                container_id: { rule: 'required', type: 'string', id: 1 },
+              },
+            },
+            ReleasedVolume: {
+              fields: {
+                driver: { rule: 'required', type: 'string', id: 1 },
+                name: { rule: 'required', type: 'string', id: 2 },
+                unmounted: { rule: 'required', type: 'bool', id: 3 },
+              },
+            },
+            CleanupResponse: {
+              fields: {
+                released: { rule: 'repeated', type: 'ReleasedVolume', id: 1 },
+              },
+            },
+          },
+        },
+      },
+    },
+  },
+};
+
+const root = protobuf.Root.fromJSON(BRIDGE_SCHEMA);
+
+export const bridgeType = (name: string): protobuf.Type => root.lookupType(`dvdi.bridge.${name}`);
