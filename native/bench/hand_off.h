@@ -1,0 +1,40 @@
+// The floor of a host→runtime→host round trip: the same hand-off to one
+// other thread and back (a queue under a mutex, a condition variable, a
+// future), with nothing done on the other side but copying the request.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <future>
+#include <mutex>
+#include <string>
+#include <thread>
+
+namespace dvdi::bench {
+
+class HandOff {
+ public:
+  HandOff();
+  ~HandOff();
+  HandOff(const HandOff&) = delete;
+  HandOff& operator=(const HandOff&) = delete;
+
+  // Echoes the request from the other thread; callable from any thread.
+  std::string call(const std::string& request);
+
+ private:
+  struct Job {
+    const std::string* request;
+    std::promise<std::string>* reply;
+  };
+
+  void serve();
+
+  std::mutex mutex_;
+  std::condition_variable queued_;
+  std::deque<Job> queue_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace dvdi::bench
