@@ -1,11 +1,15 @@
+import { PluginClient } from '../dist/plugin/client.js';
+import { findPlugin } from '../dist/plugin/discovery.js';
 import { expectNothingMounted, expectOneFreshMount, openBenchEngine, volumeEnvironment } from './engine.js';
+import { median } from './stats.js';
 
 /**
  * Benchmark 2: `containers` containers, each with its own volume, prepared at
  * once through the plugin mounter against a plugin whose Mount is slow. One
  * warm-up round (creates the volumes), then `rounds` timed rounds, then one
  * round with the same prepares one after another, as a measured check of the
- * sequential baseline. Cleanups are not timed.
+ * sequential baseline, then the floor: one Mount alone, straight to the
+ * plugin (median of `rounds`). Cleanups are not timed.
  */
 export async function measureConcurrentPrepare({ workspace, driver, containers, rounds }) {
   const { isolator, mounter } = await openBenchEngine(workspace, 'plugin', 'concurrent');
@@ -35,8 +39,28 @@ export async function measureConcurrentPrepare({ workspace, driver, containers, 
     const totals = [];
     for (let r = 0; r < rounds; r++) totals.push(await round(r, true));
     const sequential = await round('sequential', false);
-    return { totals, sequential };
+    return { totals, sequential, floor: await mountAlone(workspace, driver, rounds) };
   } finally {
     await mounter.close();
+  }
+}
+
+/** One Mount (and, untimed, its Unmount) of an existing volume through a pooled client, as the plugin mounter calls it. */
+async function mountAlone(workspace, driver, rounds) {
+  const client = new PluginClient(await findPlugin(driver, { socketDirs: [workspace.socketDir], specDirs: [workspace.specDir] }));
+  const volume = 'bench-concurrent-floor';
+  try {
+    await client.activate();
+    await client.create(volume, {});
+    const samples = [];
+    for (let r = 0; r < rounds; r++) {
+      const t0 = performance.now();
+      await client.mount(volume, 'bench-floor');
+      samples.push(performance.now() - t0);
+      await client.unmount(volume, 'bench-floor');
+    }
+    return median(samples);
+  } finally {
+    await client.close();
   }
 }

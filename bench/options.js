@@ -2,11 +2,11 @@ import { parseArgs } from 'node:util';
 
 /** Each option: command-line flag, environment variable, default. Flags win over the environment. */
 const OPTIONS = {
-  iterations: { env: 'BENCH_ITERATIONS', default: 200, min: 1, help: 'measured prepare+cleanup runs per mounter' },
+  iterations: { env: 'BENCH_ITERATIONS', default: 200, min: 1, help: 'measured prepare+cleanup runs per mounter, and against the no-op plugin' },
   warmup: { env: 'BENCH_WARMUP', default: 20, min: 0, help: 'unmeasured runs before them' },
   containers: { env: 'BENCH_CONTAINERS', default: 20, min: 1, help: 'containers preparing at once' },
   'mount-delay-ms': { env: 'BENCH_MOUNT_DELAY_MS', default: 200, min: 0, help: 'how long the slow plugin takes to Mount' },
-  rounds: { env: 'BENCH_ROUNDS', default: 5, min: 1, help: 'measured rounds of the concurrent prepare' },
+  rounds: { env: 'BENCH_ROUNDS', default: 5, min: 1, help: 'measured rounds of the concurrent prepare, and Mounts alone for its floor' },
 };
 
 export const USAGE = `usage: npm run bench -- [options]   (or: node bench/run.js [options] after npm run build)

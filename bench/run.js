@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { measureConcurrentPrepare } from './concurrency.js';
+import { measureFloor, NEEDED_WRITES } from './floor.js';
 import { measurePrepareCleanup } from './latency.js';
 import { OptionError, readOptions, USAGE } from './options.js';
 import { DVDI_MAIN, startDirPlugin, startPluginProcess } from './processes.js';
@@ -14,6 +15,14 @@ import { createWorkspace } from './workspace.js';
 
 const LATENCY_DRIVER = 'benchdir';
 const SLOW_DRIVER = 'slowdir';
+const NOOP_DRIVER = 'noop';
+/** Issue 6's targets: within 1.5 times the floor. */
+const TARGET = 1.5;
+
+/** Two decimals: whether a ratio near the target meets it must show. */
+function target(value) {
+  return `${value.toFixed(2)}x (target ≤ ${TARGET.toFixed(2)}x: ${value <= TARGET ? 'met' : 'NOT met'})`;
+}
 
 async function latencyBenchmark(workspace, options) {
   const { iterations, warmup } = options;
@@ -60,7 +69,7 @@ async function concurrencyBenchmark(workspace, options) {
       socketPath,
       logFile: path.join(workspace.logDir, `${SLOW_DRIVER}.log`),
     });
-    const { totals, sequential } = await measureConcurrentPrepare({ workspace, driver: SLOW_DRIVER, containers, rounds });
+    const { totals, sequential, floor } = await measureConcurrentPrepare({ workspace, driver: SLOW_DRIVER, containers, rounds });
     const baseline = containers * delayMs;
     const total = median(totals);
     console.log(
@@ -70,9 +79,33 @@ async function concurrencyBenchmark(workspace, options) {
         `sequential baseline / dvdi = ${ratio(baseline / total)} (median)`,
     );
     console.log(`   check: the same ${containers} prepares one after another through dvdi took ${ms(sequential)}`);
+    console.log(`   floor: one Mount alone, straight to the plugin, ${ms(floor)} | dvdi total / floor = ${target(total / floor)}`);
   } finally {
     await slow?.stop();
     await upstream.stop();
+  }
+}
+
+async function floorBenchmark(workspace, options) {
+  const { iterations, warmup } = options;
+  const socketPath = path.join(workspace.socketDir, `${NOOP_DRIVER}.sock`);
+  const plugin = await startPluginProcess({
+    label: `no-op plugin ${NOOP_DRIVER}`,
+    args: [fileURLToPath(new URL('./noop-plugin.js', import.meta.url)), '--socket', socketPath, '--mountpoint', await workspace.dir('noop-volume')],
+    socketPath,
+    logFile: path.join(workspace.logDir, `${NOOP_DRIVER}.log`),
+  });
+  try {
+    const r = await measureFloor({ workspace, driver: NOOP_DRIVER, socketPath, iterations, warmup });
+    const total = median(r.total);
+    console.log(
+      `3. prepare+cleanup, 1 volume, plugin that does no work, plugin mounter (${iterations} runs after ${warmup} warm-up): ` +
+        `median ${ms(total)} p99 ${ms(percentile(r.total, 99))} | floor ${ms(r.floor)} = ${NEEDED_WRITES} durable writes × ${ms(r.write)} + ` +
+        `${r.callsPerRun.toFixed(1)} plugin round trips × ${ms(r.roundTrip)}, each measured alone | dvdi / floor = ${target(total / r.floor)} (median)`,
+    );
+    console.log(`   checkpoint writes seen per prepare+cleanup: ${r.writesPerRun.toFixed(2)} (needed: ${NEEDED_WRITES})`);
+  } finally {
+    await plugin.stop();
   }
 }
 
@@ -101,6 +134,7 @@ async function main() {
   try {
     await latencyBenchmark(workspace, options);
     await concurrencyBenchmark(workspace, options);
+    await floorBenchmark(workspace, options);
   } finally {
     await workspace.remove();
   }

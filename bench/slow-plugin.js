@@ -7,9 +7,8 @@
  *   node bench/slow-plugin.js --socket PATH --upstream PATH --delay-ms 200
  */
 import http from 'node:http';
-import { unlink } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { PLUGIN_CONTENT_TYPE } from '../dist/plugin/protocol.js';
+import { answer, servePlugin } from './plugin-http.js';
 
 const SLOW_METHOD = '/VolumeDriver.Mount';
 const FORWARDED_HEADERS = ['accept', 'content-type'];
@@ -29,48 +28,25 @@ if (!values.socket || !values.upstream || !Number.isFinite(delayMs) || delayMs <
 
 const upstreamAgent = new http.Agent({ keepAlive: true });
 
-/** Plugin failures are answered as HTTP 500 with `{"Err": …}`, as the protocol has it. */
-function fail(res, message) {
-  const body = JSON.stringify({ Err: `slow plugin: ${message}` });
-  res.writeHead(500, { 'Content-Type': PLUGIN_CONTENT_TYPE, 'Content-Length': Buffer.byteLength(body) });
-  res.end(body);
-}
-
 function forward(req, res, body) {
   const headers = { 'Content-Length': body.length };
   for (const name of FORWARDED_HEADERS) if (req.headers[name] !== undefined) headers[name] = req.headers[name];
   const upstream = http.request(
     { socketPath: values.upstream, agent: upstreamAgent, method: req.method, path: req.url, headers },
-    (answer) => {
+    (reply) => {
       const out = {};
-      for (const name of ['content-type', 'content-length']) if (answer.headers[name] !== undefined) out[name] = answer.headers[name];
-      res.writeHead(answer.statusCode ?? 500, out);
-      answer.pipe(res);
+      for (const name of ['content-type', 'content-length']) if (reply.headers[name] !== undefined) out[name] = reply.headers[name];
+      res.writeHead(reply.statusCode ?? 500, out);
+      reply.pipe(res);
     },
   );
-  upstream.once('error', (error) => fail(res, `upstream ${values.upstream}: ${error.message}`));
+  // Plugin failures are answered as HTTP 500 with `{"Err": …}`, as the protocol has it.
+  upstream.once('error', (error) => answer(res, 500, { Err: `slow plugin: upstream ${values.upstream}: ${error.message}` }));
   upstream.end(body);
 }
 
-const server = http.createServer((req, res) => {
-  const chunks = [];
-  req.on('data', (chunk) => chunks.push(chunk));
-  req.once('end', () => {
-    const body = Buffer.concat(chunks);
-    if (req.url === SLOW_METHOD) setTimeout(() => forward(req, res, body), delayMs);
-    else forward(req, res, body);
-  });
+await servePlugin(values.socket, (req, res, body) => {
+  if (req.url === SLOW_METHOD) setTimeout(() => forward(req, res, body), delayMs);
+  else forward(req, res, body);
 });
-
-await unlink(values.socket).catch((error) => {
-  if (error.code !== 'ENOENT') throw error;
-});
-server.listen(values.socket);
-
-for (const signal of ['SIGINT', 'SIGTERM']) {
-  process.once(signal, () => {
-    server.close();
-    server.closeAllConnections();
-    upstreamAgent.destroy();
-  });
-}
+for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => upstreamAgent.destroy());
