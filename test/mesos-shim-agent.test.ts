@@ -1,0 +1,205 @@
+/**
+ * The isolator module in a real Mesos agent: a master, an agent of a fully
+ * built release loading the module through dvdi-mod.json, and a command task
+ * (mesos-execute) asking for a volume with a container path, against dvdi's
+ * own volume plugin (`dvdi plugin serve`, mounter=plugin).
+ *
+ * Runs when MESOS_TREES (see mesos-shim.test.ts) holds a fully built release
+ * (build/VERSION/src/mesos-slave and its libmesos) and the runtime library is
+ * built; skipped otherwise, saying why.
+ */
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dvdi, startDvdi, waitFor } from './helpers/cli.js';
+import { cleanupUnder } from './helpers/loop-cleanup.js';
+import { mountsUnder } from './helpers/mounts.js';
+import { builtFile } from './helpers/native-build.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const TREES = process.env.MESOS_TREES;
+
+function runtimeLibrary(): string | undefined {
+  try {
+    return builtFile('libdvdi_runtime.so');
+  } catch {
+    return undefined;
+  }
+}
+
+const agentVersions = TREES === undefined
+  ? []
+  : spawnSync(path.join(ROOT, 'versions/release.sh'), ['--list'], { encoding: 'utf8' }).stdout.trim().split('\n')
+      .filter((v) => existsSync(path.join(TREES, 'build', v, 'src/.libs', `libmesos-${v}.so`)));
+const runtime = runtimeLibrary();
+const why = TREES === undefined
+  ? 'MESOS_TREES is not set'
+  : agentVersions.length === 0
+    ? `no fully built agent (build/VERSION/src/.libs/libmesos-VERSION.so) under ${TREES}`
+    : runtime === undefined ? 'the runtime library (libdvdi_runtime.so) is not built' : '';
+
+/** Text of a log file, '' until it exists. */
+function text(file: string): string {
+  return existsSync(file) ? readFileSync(file, 'utf8') : '';
+}
+
+/** Starts a program with its output in `log`. */
+function startLogged(program: string, args: string[], log: string): ChildProcess {
+  const fd = openSync(log, 'a');
+  const child = spawn(program, args, { stdio: ['ignore', fd, fd] });
+  closeSync(fd);
+  return child;
+}
+
+function stop(child: ChildProcess | undefined): Promise<void> {
+  if (child === undefined || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+    setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
+  });
+}
+
+describe('the module in a real Mesos agent', () => {
+  if (why !== '') it.skip(`skipped: ${why}`, () => {});
+
+  for (const version of why === '' ? agentVersions : []) {
+    describe(`Mesos ${version}`, () => {
+      const build = path.join(TREES!, 'build', version);
+      let work: string;
+      const children: ChildProcess[] = [];
+      let agentLog: string;
+
+      beforeAll(async () => {
+        work = realpathSync(mkdtempSync(path.join(tmpdir(), `dvdi-agent-${version}-`)));
+        agentLog = path.join(work, 'agent.log');
+        // The module, ABI detected from the agent's own libmesos.
+        // Asynchronous: a compile takes long enough to starve the test worker's event loop.
+        const made = await promisify(execFile)('make', ['-s', 'isolator'], {
+          cwd: ROOT,
+          env: {
+            ...process.env,
+            MESOS_VERSION: version,
+            MESOS_SRC: path.join(TREES!, 'src', version),
+            MESOS_BUILD: build,
+            DVDI_MODULE_DIR: work,
+          },
+        });
+        expect(made.stderr).toBe('');
+        expect(made.stdout).toContain('uses the cxx11 C++ ABI');
+
+        const sockets = path.join(work, 'plugins');
+        // Named as the default driver: see startTask.
+        children.push(startDvdi(['plugin', 'serve', '--name', 'rexray', '--socket', path.join(sockets, 'rexray.sock'), '--root', path.join(work, 'volumes')]));
+        await waitFor(() => existsSync(path.join(sockets, 'rexray.sock')), 'the plugin socket');
+        const config = dvdi([
+          'module-config', '--library', path.join(work, `libmesos_dvdi_isolator-${version}.so`),
+          '--param', 'mounter=plugin',
+          '--param', `plugin_socket_dirs=${sockets}`,
+          '--param', `plugin_spec_dirs=${sockets}`,
+          '--param', `checkpoint=${path.join(work, 'dvdimounts.pb')}`,
+          '--param', `runtime_library=${runtime!}`,
+          '--param', `bundle=${path.join(ROOT, 'dist/dvdi-runtime.cjs')}`,
+        ]);
+        expect(config.status).toBe(0);
+        writeFileSync(path.join(work, 'dvdi-mod.json'), config.stdout);
+
+        children.push(startLogged(path.join(build, 'src/mesos-master'), [
+          '--ip=127.0.0.1', '--port=15050', `--work_dir=${path.join(work, 'master')}`, '--registry=in_memory',
+        ], path.join(work, 'master.log')));
+        agent = startAgent();
+        await waitFor(() => text(agentLog).includes('Registered with master'), 'the agent to register', 120_000);
+      }, 300_000);
+
+      let agent: ChildProcess;
+      /** The agent, logging to agentLog; the same flags for a restart, which recovers (`--recover=reconnect`). */
+      const startAgent = (): ChildProcess => {
+        // REFERENCE: 0.27 agents exit at start without systemd unless told.
+        const systemd = version >= '0.27' ? ['--systemd_enable_support=false'] : [];
+        const child = startLogged(path.join(build, 'src/mesos-slave'), [
+          '--master=127.0.0.1:15050', '--ip=127.0.0.1', '--port=15051', `--work_dir=${path.join(work, 'agent')}`,
+          `--modules=file://${path.join(work, 'dvdi-mod.json')}`, `--launcher_dir=${path.join(build, 'src')}`,
+          '--resources=cpus:2;mem:1024;disk:1024', '--recover=reconnect',
+          '--isolation=posix/cpu,posix/mem,com_emccode_mesos_DockerVolumeDriverIsolator', ...systemd,
+        ], agentLog);
+        children.push(child);
+        return child;
+      };
+
+      /**
+       * A command task (mesos-execute) with volume `volume` of the default driver bound at
+       * `containerPath` in its sandbox; its output goes to `log`. Numbers, because mesos-execute
+       * of these releases JSON-stringifies --env values (a string arrives with its quotes).
+       */
+      const startTask = (name: string, volume: number, containerPath: number, command: string, log: string, extra: string[] = []): ChildProcess => {
+        const execute = startLogged(path.join(build, 'src/mesos-execute'), [
+          '--master=127.0.0.1:15050', `--name=${name}`, '--resources=cpus:0.1;mem:32', `--command=${command}`,
+          `--env=${JSON.stringify({ DVDI_VOLUME_NAME: volume, DVDI_VOLUME_CONTAINERPATH: containerPath })}`,
+          ...extra,
+        ], log);
+        children.push(execute);
+        return execute;
+      };
+
+      afterAll(async () => {
+        for (const child of children.reverse()) await stop(child);
+        if (work !== undefined) await cleanupUnder(work);
+      }, 120_000);
+
+      it('loads the module: the runtime logs through the agent\'s glog', () => {
+        expect(text(agentLog)).toMatch(/dvdi: /);
+        expect(text(agentLog)).not.toContain('Error creating Module instance');
+      });
+
+      it('mounts a task\'s volume, binds it in the task\'s own mount namespace, and unmounts it after the task', async () => {
+        const volumes = path.join(work, 'volumes');
+        const execute = startTask('dvdi-task', 1001, 42,
+          'echo written-through-the-bind > 42/hello && grep -c " $PWD/42 " /proc/self/mountinfo && sleep 10 && cat 42/hello',
+          path.join(work, 'execute.log'));
+
+        // While the task runs: the volume is mounted on the host, the bind is not.
+        await waitFor(() => text(path.join(work, 'execute.log')).includes('TASK_RUNNING'), 'the task to run', 120_000);
+        expect(mountsUnder(volumes).length).toBeGreaterThan(0);
+        expect(mountsUnder(path.join(work, 'agent'))).toEqual([]);
+
+        await new Promise<void>((resolve) => execute.once('exit', () => resolve()));
+        expect(text(path.join(work, 'execute.log'))).toContain('TASK_FINISHED');
+        const runs = path.join(work, 'agent');
+        const stdout = readdirSync(runs, { recursive: true, encoding: 'utf8' }).find((p) => p.endsWith(`${path.sep}stdout`));
+        // The executor's own lines are there too: the bind was seen inside, and the data read back through it.
+        expect(text(path.join(runs, stdout!))).toMatch(/^1\nwritten-through-the-bind$/m);
+        // The containerizer's cleanup released the volume.
+        await waitFor(() => mountsUnder(volumes).length === 0, 'the volume to be unmounted', 60_000);
+      }, 300_000);
+
+      it('keeps a live task\'s volume across a kill -9 of the agent and its recovery, and unmounts it after the task', async () => {
+        const stopFile = path.join(work, 'stop-kept-task');
+        const volumes = path.join(work, 'volumes');
+        const log = path.join(work, 'execute-kept.log');
+        const execute = startTask('dvdi-kept', 1002, 43,
+          `echo before > 43/f && while [ ! -e ${stopFile} ]; do sleep 1; done && cat 43/f`, log, ['--checkpoint']);
+        await waitFor(() => text(log).includes('TASK_RUNNING'), 'the task to run', 120_000);
+        const mounted = mountsUnder(volumes);
+        expect(mounted.length).toBeGreaterThan(0);
+
+        agent.kill('SIGKILL');
+        await new Promise<void>((resolve) => agent.once('exit', () => resolve()));
+        const recoveries = text(agentLog).split('Finished recovery').length;
+        agent = startAgent();
+        await waitFor(() => text(agentLog).split('Finished recovery').length > recoveries, 'the agent to recover', 120_000);
+        await waitFor(() => text(agentLog).split('Re-registered with master').length > 1, 'the agent to re-register', 120_000);
+        // Recovery kept the live container's volume.
+        expect(mountsUnder(volumes)).toEqual(mounted);
+
+        writeFileSync(stopFile, '');
+        await new Promise<void>((resolve) => execute.once('exit', () => resolve()));
+        expect(text(log)).toContain('TASK_FINISHED');
+        await waitFor(() => mountsUnder(volumes).length === 0, 'the volume to be unmounted', 60_000);
+      }, 400_000);
+    });
+  }
+});
