@@ -13,11 +13,18 @@ if [ -z "${MESOS_VERSION:-}" ]; then
   exit 2
 fi
 module="$root/build/libmesos_dvdi_isolator-$MESOS_VERSION.so"
-runtime=$(find "$root/build" -name libdvdi_runtime.so -not -path '*/CMakeFiles/*' -not -path "$root/build/dist/*" 2>/dev/null | head -n 1)
 bundle="$root/dist/dvdi-runtime.cjs"
+# The installed runtime library: unlike the one in build/native, its RUNPATH
+# does not point at this host's .deps/libnode (agents find libnode108 as usual).
+installed="$root/build/dist/.installed"
+rm -rf "$installed"
+if [ -f "$root/build/native/CMakeCache.txt" ]; then
+  cmake --install "$root/build/native" --prefix "$installed" >/dev/null
+fi
+runtime="$installed/lib/libdvdi_runtime.so"
 for f in "$module" "$runtime" "$bundle"; do
   if [ ! -f "$f" ]; then
-    echo "dist: ${f:-libdvdi_runtime.so} is not built (make build, make isolator)" >&2
+    echo "dist: $f is not built (make build, make isolator)" >&2
     exit 1
   fi
 done
