@@ -118,9 +118,16 @@ describe('the module in a real Mesos agent', () => {
       let agent: ChildProcess;
       /** The agent, logging to agentLog; the same flags for a restart, which recovers (`--recover=reconnect`). */
       const startAgent = (): ChildProcess => {
-        // REFERENCE: 0.27 agents exit at start without systemd unless told.
+        // REFERENCE: 0.27 agents exit at start without systemd unless told; 0.25 and 0.26 have
+        // no flag and give up whenever /sbin/init is systemd's, so it is hidden from them in a
+        // mount namespace that still receives the host's mounts (the plugin's volumes).
         const systemd = version >= '0.27' ? ['--systemd_enable_support=false'] : [];
-        const child = startLogged(path.join(build, 'src/mesos-slave'), [
+        const hideInit =
+          version >= '0.25' && version < '0.27'
+            ? ['/usr/bin/unshare', '-m', '--propagation', 'slave', '/bin/sh', '-c', 'mount --bind /dev/null /sbin/init && exec "$0" "$@"']
+            : [];
+        const [program, ...prefix] = [...hideInit, path.join(build, 'src/mesos-slave')];
+        const child = startLogged(program!, [...prefix,
           '--master=127.0.0.1:15050', '--ip=127.0.0.1', '--port=15051', `--work_dir=${path.join(work, 'agent')}`,
           `--modules=file://${path.join(work, 'dvdi-mod.json')}`, `--launcher_dir=${path.join(build, 'src')}`,
           '--resources=cpus:2;mem:1024;disk:1024', '--recover=reconnect',
