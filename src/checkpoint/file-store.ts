@@ -15,6 +15,16 @@ import { processAlive } from '../util/process-alive.js';
  */
 const tempsInFlight = new Set<string>();
 
+/** The checkpoint's bytes, undefined while there is none; reads only, changes nothing. */
+export async function readCheckpointBytes(file: string): Promise<Buffer | undefined> {
+  try {
+    return await readFile(file);
+  } catch (err) {
+    if (errorCode(err) === 'ENOENT') return undefined;
+    throw new Error(`cannot read checkpoint ${file}: ${messageOf(err)}`);
+  }
+}
+
 /**
  * The checkpoint as one file, replaced atomically: a complete temp file is
  * fsynced, renamed over the target and the directory fsynced, so a crash at
@@ -57,13 +67,8 @@ export class FileCheckpointStore implements CheckpointStore {
 
   private async loadNow(): Promise<MountRecord[]> {
     await this.removeLeftoverTemps();
-    let bytes: Buffer;
-    try {
-      bytes = await readFile(this.location);
-    } catch (err) {
-      if (errorCode(err) === 'ENOENT') return [];
-      throw new Error(`cannot read checkpoint ${this.location}: ${messageOf(err)}`);
-    }
+    const bytes = await readCheckpointBytes(this.location);
+    if (bytes === undefined) return [];
     try {
       return decodeCheckpoint(bytes);
     } catch (err) {

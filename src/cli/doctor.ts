@@ -1,7 +1,8 @@
 import { constants } from 'node:fs';
-import { access, readFile, unlink, writeFile } from 'node:fs/promises';
+import { access, unlink, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { decodeCheckpoint } from '../checkpoint/codec.js';
+import { readCheckpointBytes } from '../checkpoint/file-store.js';
 import type { Settings } from '../config/settings.js';
 import { messageOf } from '../core/errors.js';
 import { PluginClient } from '../plugin/client.js';
@@ -63,13 +64,13 @@ async function checkCheckpointDir(file: string): Promise<Finding> {
 }
 
 async function checkCheckpoint(file: string): Promise<Finding> {
-  let bytes: Buffer;
+  let bytes: Buffer | undefined;
   try {
-    bytes = await readFile(file);
+    bytes = await readCheckpointBytes(file);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return ok(`no checkpoint yet at ${file}`);
-    return fail(`cannot read checkpoint ${file}: ${messageOf(e)}`);
+    return fail(messageOf(e));
   }
+  if (bytes === undefined) return ok(`no checkpoint yet at ${file}`);
   try {
     const records = decodeCheckpoint(bytes);
     const pending = records.filter((r) => r.state === 'unmount-pending').length;

@@ -1,6 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { decodeCheckpoint } from '../checkpoint/codec.js';
+import { readCheckpointBytes } from '../checkpoint/file-store.js';
 import { messageOf } from '../core/errors.js';
 import type { Isolator, Release } from '../core/isolator.js';
 import { summarise } from '../core/records.js';
@@ -91,12 +91,7 @@ export async function runStatus(argv: readonly string[], io: Io): Promise<void> 
   const args = parseArgs(argv, { ...COMMON_FLAGS, ...STATUS_FLAGS });
   if (args.positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(args.positionals[0])}`);
   const settings = await settingsFromArgs(args);
-  let bytes: Buffer | undefined;
-  try {
-    bytes = await readFile(settings.checkpointFile);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-  }
+  const bytes = await readCheckpointBytes(settings.checkpointFile);
   let volumes;
   try {
     volumes = summarise(bytes ? decodeCheckpoint(bytes) : []);

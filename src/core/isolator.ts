@@ -91,6 +91,12 @@ export interface Release {
   readonly error?: string;
 }
 
+/** The records an unmount settles, and the one that speaks for them. */
+interface Unmount {
+  readonly settles: (r: MountRecord) => boolean;
+  readonly subject: MountRecord;
+}
+
 /** One prepare call. Once its deadline passes, whatever it still acquires is released again. */
 interface Attempt {
   expired: boolean;
@@ -488,14 +494,27 @@ export class Isolator {
 
   /** Turns the leaving records into one pending unmount, checkpointed, and queues it. */
   private async deferUnmountLocked(volume: VolumeId, leaving: readonly MountRecord[], reason: string): Promise<Release> {
-    const key = volumeKey(volume);
-    const ofVolume = (r: MountRecord) => recordKey(r) === key && (!isHolding(r) || leaving.includes(r));
-    const subject = this.records.find(ofVolume)!;
-    const pending: MountRecord = { ...subject, state: 'unmount-pending', error: `waiting to be unmounted: ${reason}` };
-    await this.commit([...this.records.filter((r) => !ofVolume(r)), pending]);
+    const unmount = this.unmountOf(volume, leaving);
+    await this.keepPending(unmount, `waiting to be unmounted: ${reason}`);
+    const { subject } = unmount;
     this.deps.logger.info('volume will be unmounted in the background', { ...this.fields(subject.containerId, volume), reason });
     this.schedule(volume);
     return { volume, unmounted: false, deferred: true };
+  }
+
+  /**
+   * What an unmount of `volume` settles: its pending record and the leaving
+   * holders' records, and the one that speaks for them (mountpoint, mount ID).
+   */
+  private unmountOf(volume: VolumeId, leaving: readonly MountRecord[]): Unmount {
+    const key = volumeKey(volume);
+    const settles = (r: MountRecord) => recordKey(r) === key && (!isHolding(r) || leaving.includes(r));
+    return { settles, subject: this.records.find(settles)! };
+  }
+
+  /** Collapses what the unmount settles into one pending record, checkpointed. */
+  private keepPending({ settles, subject }: Unmount, error: string): Promise<void> {
+    return this.commit([...this.records.filter((r) => !settles(r)), { ...subject, state: 'unmount-pending', error }]);
   }
 
   /**
@@ -505,9 +524,8 @@ export class Isolator {
    */
   private async unmountLocked(volume: VolumeId, leaving: readonly MountRecord[], limit?: CallLimit): Promise<Release> {
     const { logger, mounter, clock } = this.deps;
-    const key = volumeKey(volume);
-    const ofVolume = (r: MountRecord) => recordKey(r) === key && (!isHolding(r) || leaving.includes(r));
-    const subject = this.records.find(ofVolume)!;
+    const unmount = this.unmountOf(volume, leaving);
+    const { subject, settles } = unmount;
     const fields = this.fields(subject.containerId, volume);
     logger.info(subject.state === 'unmount-pending' ? 'retrying pending unmount' : 'unmounting volume', fields);
     const started = clock.now();
@@ -519,7 +537,7 @@ export class Isolator {
         // Refused: often because there is nothing to unmount (the mount never reached the plugin). Ask before blocking the volume.
         const presence = await mounter.probe({ driver: volume.driver, name: volume.name, mountpoint: subject.mountpoint }, limit);
         if (presence.state === 'absent' || presence.state === 'unmounted') {
-          await this.commit(this.records.filter((r) => !ofVolume(r)));
+          await this.commit(this.records.filter((r) => !settles(r)));
           logger.warn(
             `unmount was refused, but the volume ${presence.state === 'absent' ? 'does not exist' : 'is not mounted'} (${presence.detail}); nothing is left to unmount: ${error}`,
             fields,
@@ -528,12 +546,11 @@ export class Isolator {
         }
         error = `${error} (checked: ${presence.detail})`;
       }
-      const pending: MountRecord = { ...subject, state: 'unmount-pending', error };
-      await this.commit([...this.records.filter((r) => !ofVolume(r)), pending]);
+      await this.keepPending(unmount, error);
       logger.error(`unmount failed; kept pending: ${error}`, fields);
       return { volume, unmounted: false, error };
     }
-    await this.commit(this.records.filter((r) => !ofVolume(r)));
+    await this.commit(this.records.filter((r) => !settles(r)));
     logger.info('unmounted volume', { ...fields, ms: Math.round(clock.now() - started) });
     return { volume, unmounted: true };
   }
