@@ -27,10 +27,10 @@ typecheck: deps
 ## The Mesos module for one exact release; needs a Mesos tree, skipped without one:
 ## make isolator MESOS_VERSION=0.27.2 MESOS_SRC=… MESOS_BUILD=… (or MESOS_PREFIX=…)
 .PHONY: isolator dist
-isolator:
+isolator: $(if $(MESOS_VERSION),build)
 	native/mesos/build-module.sh
 
-## One tarball per release: module, runtime library, bundle, dvdi-mod.json, notes.
+## One tarball per release: module, runtime library, bundles, the dvdi launcher, dvdi-mod.json, notes.
 dist: build isolator
 	native/mesos/dist.sh
 

@@ -43,9 +43,11 @@ describe('the state lock', () => {
     h.dvdcli.behave({ mount: 'slow:200' });
     for (let round = 0; round < 8; round++) {
       const child = startDvdi(['prepare', ...h.cliFlags, '--container-id', `c${round}`, '--directory', h.sandbox, '--env', `DVDI_VOLUME_NAME=v${round}`]);
+      // Listened for from the start: the command may finish before the kill.
+      const closed = new Promise((r) => child.on('close', r));
       await new Promise((r) => setTimeout(r, Math.floor(next() * 600)));
       child.kill('SIGKILL');
-      await new Promise((r) => child.on('close', r));
+      await closed;
       expect(await lockHolder(h.checkpoint), `seed ${seed} round ${round}`).toBeUndefined();
     }
     const r = await dvdiAsync(['recover', ...h.cliFlags]);
@@ -84,9 +86,10 @@ describe('the state lock', () => {
   it('names the holder while another command has it', async () => {
     h.dvdcli.behave({ mount: 'hang' });
     const child = startDvdi(['prepare', ...h.cliFlags, '--container-id', 'c', '--directory', h.sandbox, '--env', 'DVDI_VOLUME_NAME=v']);
+    const closed = new Promise((r) => child.on('close', r));
     await waitFor(() => h.dvdcli.calls().length > 0, 'the mount to start');
     expect(await lockHolder(h.checkpoint)).toMatchObject({ pid: child.pid, role: 'dvdi prepare' });
     child.kill('SIGKILL');
-    await new Promise((r) => child.on('close', r));
+    await closed;
   });
 });

@@ -1,9 +1,12 @@
 #!/bin/sh
-# `make isolator`: builds libmesos_dvdi_isolator-$MESOS_VERSION.so (in build/)
-# against an operator's Mesos tree of exactly that release, with the
+# `make isolator`: builds libmesos_dvdi_isolator-$MESOS_VERSION.so against an
+# operator's Mesos tree of exactly that release, with the
 # release's C++ standard and bundled third-party headers
 # (versions/releases.tsv) and the agent's C++ library ABI. It links no
 # libmesos: the agent provides those symbols when it loads the module.
+# It lands in build/mesos-$MESOS_VERSION/ beside a copy of this build's
+# runtime library, bundle and `dvdi` launcher, so a modules file naming the
+# module there needs no runtime_library or bundle parameter.
 #
 # Settings (environment or make variables):
 #   MESOS_VERSION              the agent's exact release, e.g. 0.27.2
@@ -13,7 +16,7 @@
 #                              protobuf and picojson if not there)
 #   MESOS_CXX11_ABI=0|1        the agent's std::string ABI; default: detected
 #                              from the tree's libmesos (__cxx11 in its symbols)
-#   DVDI_MODULE_DIR            where the module goes; default build/
+#   DVDI_MODULE_DIR            where mesos-$MESOS_VERSION/ goes; default build/
 #   CXX                        default g++
 set -eu
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -63,18 +66,28 @@ case "$abi" in 0 | 1) ;; *) echo "isolator: MESOS_CXX11_ABI must be 0 or 1" >&2;
 
 module_dir=${DVDI_MODULE_DIR:-$root/build}
 out="$module_dir/mesos-$MESOS_VERSION"
-mkdir -p "$out"
+objects="$module_dir/obj/mesos-$MESOS_VERSION"
+native="$root/build/native"
+for f in "$native/libdvdi_runtime.so" "$native/dvdi" "$root/dist/dvdi-runtime.cjs" "$root/dist/dvdi-cli.cjs"; do
+  if [ ! -f "$f" ]; then
+    echo "isolator: $f is not built (make build)" >&2
+    exit 1
+  fi
+done
+mkdir -p "$out" "$objects"
 CXX=${CXX:-g++}
 flags="-std=$(release cxx_std) -fPIC -O2 -g -Wall -Wextra -Werror -DMESOS_VERSION_INT=$version_int
   -D_GLIBCXX_USE_CXX11_ABI=$abi -DPICOJSON_USE_INT64 -D__STDC_FORMAT_MACROS"
 # The tree's headers are not ours to warn about.
 system=$(for d in $includes; do printf ' -isystem %s' "$d"; done)
 for src in native/mesos/isolator.cpp native/mesos/plan.cc native/wire/bridge_wire.cc; do
-  obj="$out/$(basename "$src" | sed 's/\.[a-z]*$//').o"
+  obj="$objects/$(basename "$src" | sed 's/\.[a-z]*$//').o"
   echo "isolator: $CXX $src (Mesos $MESOS_VERSION, $(abi_name "$abi") ABI)"
   # shellcheck disable=SC2086
   $CXX $flags $system -c "$root/$src" -o "$obj"
 done
-module="$module_dir/libmesos_dvdi_isolator-$MESOS_VERSION.so"
-$CXX -shared -o "$module" "$out/isolator.o" "$out/plan.o" "$out/bridge_wire.o" -ldl
+module="$out/libmesos_dvdi_isolator-$MESOS_VERSION.so"
+$CXX -shared -o "$module" "$objects/isolator.o" "$objects/plan.o" "$objects/bridge_wire.o" -ldl
+# Copies, not links: the runtime finds its bundle beside the path it was loaded from.
+cp "$native/libdvdi_runtime.so" "$native/dvdi" "$root/dist/dvdi-runtime.cjs" "$root/dist/dvdi-cli.cjs" "$out/"
 echo "isolator: built $module for Mesos $MESOS_VERSION agents with the $(abi_name "$abi") C++ ABI"

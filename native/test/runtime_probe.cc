@@ -11,6 +11,7 @@
 //   restart-during=N:PAYLOAD  a call that makes JavaScript exit, N calls behind it
 //   stop-during=N:PAYLOAD  submit N calls, then stop the runtime while they run
 //   stop-start             stop the runtime and start a new one in this process
+//   hold                   keep the runtime until standard input closes
 #include <dlfcn.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -251,6 +252,11 @@ int main(int argc, char** argv) {
       print(got_sigterm ? "sigterm handled by host" : "sigterm not seen by host");
     } else if (step.rfind("children=", 0) == 0) {
       ok = children(api, runtime, step.substr(9));
+    } else if (step == "hold") {
+      print("holding");
+      char buffer[256];
+      while (read(STDIN_FILENO, buffer, sizeof buffer) > 0) {
+      }
     } else if (step == "stop-start") {
       api.stop(runtime);
       runtime = api.start(params.data(), params.size(), on_log, nullptr, error, sizeof error);

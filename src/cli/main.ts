@@ -6,4 +6,7 @@ const io = {
   stderr: (text: string) => void process.stderr.write(text),
 };
 
-process.exitCode = await runCli(process.argv.slice(2), io);
+// No top-level await: the same entry is bundled as CommonJS for the `dvdi` launcher.
+void runCli(process.argv.slice(2), io).then((code) => {
+  process.exitCode = code;
+});

@@ -1,9 +1,12 @@
-import { createHash } from 'node:crypto';
-import { realpath } from 'node:fs/promises';
-import * as net from 'node:net';
+import { spawn } from 'node:child_process';
+import { close, constants, fstat, ftruncate, open, statSync, write } from 'node:fs';
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import * as path from 'node:path';
+import { promisify } from 'node:util';
+import { pathExists } from '../util/path-exists.js';
+import { processAlive } from '../util/process-alive.js';
 
-/** Who holds a checkpoint's lock, as the holder itself tells anyone who asks. */
+/** Who holds a checkpoint's lock, as the holder itself wrote in the lock file. */
 export interface LockHolder {
   readonly pid: number;
   /** `dvdi prepare`, `runtime`… */
@@ -29,20 +32,27 @@ export class StateLockedError extends Error {
 export const RUNTIME_ROLE = 'runtime';
 
 const POLL_MS = 50;
-const ASK_MS = 1_000;
+/** flock(1) exits with this when another open file holds the lock. */
+const HELD_EXIT = 75;
+const FLOCK_CANDIDATES = ['/usr/bin/flock', '/bin/flock'];
+
+const openFd = promisify(open);
+const closeFd = promisify(close);
+const fstatFd = promisify(fstat);
+const truncateFd = promisify(ftruncate);
+const writeFd = promisify(write);
 
 /**
- * The lock is a unix socket in Linux's abstract namespace, named after the
- * checkpoint: binding it is one atomic step, and the kernel releases it the
- * instant its holder dies, so a crash can never leave the state locked. The
- * holder answers connections with who it is. Abstract sockets belong to a
- * network namespace: every user of a checkpoint must share the host's.
+ * The lock is flock(2) on `<checkpoint>.lock`: the kernel releases it when the
+ * last descriptor of its holder closes, so a crash never leaves the state
+ * locked, and it is the same lock for every Node release and every network
+ * namespace. Node has no flock, so util-linux's flock(1) takes it on this
+ * process's own descriptor (passed as its fd 3) and exits: the lock belongs to
+ * the open file, which stays open here. Descriptors are close-on-exec, so
+ * children never hold it.
  */
-export async function lockName(checkpointFile: string): Promise<string> {
-  const absolute = path.resolve(checkpointFile);
-  const directory = await realpath(path.dirname(absolute)).catch(() => path.dirname(absolute));
-  const digest = createHash('sha256').update(path.join(directory, path.basename(absolute))).digest('hex');
-  return `\0dvdi/state-lock/${digest.slice(0, 40)}`;
+export function lockFile(checkpointFile: string): string {
+  return `${path.resolve(checkpointFile)}.lock`;
 }
 
 /**
@@ -51,13 +61,19 @@ export async function lockName(checkpointFile: string): Promise<string> {
  * as the agent runs.
  */
 export async function acquireStateLock(checkpointFile: string, role: string, waitMs: number): Promise<StateLock> {
-  const name = await lockName(checkpointFile);
+  const file = lockFile(checkpointFile);
+  await mkdir(path.dirname(file), { recursive: true });
   const deadline = Date.now() + waitMs;
   const me: LockHolder = { pid: process.pid, role, since: new Date().toISOString() };
   for (;;) {
-    const server = await bind(name, me);
-    if (server) return { release: () => new Promise<void>((resolve) => server.close(() => resolve())) };
-    const holder = await askHolder(name);
+    const fd = await tryLock(file);
+    if (fd !== undefined) {
+      // Who holds it, for whoever finds it taken.
+      await truncateFd(fd, 0);
+      await writeFd(fd, `${JSON.stringify(me)}\n`, 0);
+      return { release: () => unlockFd(fd) };
+    }
+    const holder = await readHolder(file);
     if (holder?.role === RUNTIME_ROLE) {
       throw new StateLockedError(
         `checkpoint ${checkpointFile} belongs to the Mesos agent's dvdi runtime (process ${holder.pid}, since ${holder.since}); ` +
@@ -73,43 +89,73 @@ export async function acquireStateLock(checkpointFile: string, role: string, wai
   }
 }
 
-/** Who holds the lock now, or undefined when nobody does (or it cannot say). */
+/** Who holds the lock now, or undefined when nobody does (or it cannot say). Takes it for an instant when it is free. */
 export async function lockHolder(checkpointFile: string): Promise<LockHolder | undefined> {
-  return askHolder(await lockName(checkpointFile));
+  const file = lockFile(checkpointFile);
+  if (!(await pathExists(file))) return undefined;
+  const fd = await tryLock(file);
+  if (fd !== undefined) {
+    await closeFd(fd);
+    return undefined;
+  }
+  return readHolder(file);
 }
 
-function bind(name: string, me: LockHolder): Promise<net.Server | undefined> {
+/** An open descriptor holding the lock, or undefined when someone else holds it. */
+async function tryLock(file: string): Promise<number | undefined> {
+  const fd = await openFd(file, constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW, 0o644);
+  try {
+    const code = await flockNonBlocking(fd);
+    // A lock file replaced under us (an operator removed it) locks nothing: try the new one.
+    if (code === 0 && (await sameFile(fd, file))) return fd;
+    if (code !== 0 && code !== HELD_EXIT) throw new Error(`flock(1) failed on ${file} (exit ${code})`);
+  } catch (e) {
+    await closeFd(fd);
+    throw e;
+  }
+  await closeFd(fd);
+  return undefined;
+}
+
+async function sameFile(fd: number, file: string): Promise<boolean> {
+  const [held, named] = await Promise.all([fstatFd(fd), stat(file).catch(() => undefined)]);
+  return named !== undefined && held.ino === named.ino && held.dev === named.dev;
+}
+
+function flockNonBlocking(fd: number): Promise<number> {
+  const binary = FLOCK_CANDIDATES.find(isFile);
+  if (!binary) return Promise.reject(new Error(`the state lock needs flock(1) (util-linux): none of ${FLOCK_CANDIDATES.join(', ')}`));
   return new Promise((resolve, reject) => {
-    const server = net.createServer((socket) => {
-      socket.on('error', () => undefined);
-      socket.end(`${JSON.stringify(me)}\n`);
+    const child = spawn(binary, ['--nonblock', '--conflict-exit-code', String(HELD_EXIT), '3'], {
+      stdio: ['ignore', 'ignore', 'pipe', fd],
     });
-    server.once('error', (err: NodeJS.ErrnoException) => (err.code === 'EADDRINUSE' ? resolve(undefined) : reject(err)));
-    server.listen({ path: name }, () => {
-      // Holding the lock must not keep a finished process alive.
-      server.unref();
-      resolve(server);
+    let stderr = '';
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-500)));
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      if (code === 0 || code === HELD_EXIT) resolve(code);
+      else reject(new Error(`flock(1) ${signal ? `was killed by ${signal}` : `exited ${code}`}: ${stderr.trim()}`));
     });
   });
 }
 
-function askHolder(name: string): Promise<LockHolder | undefined> {
-  return new Promise((resolve) => {
-    let text = '';
-    const socket = net.connect({ path: name });
-    socket.setTimeout(ASK_MS, () => socket.destroy());
-    socket.on('data', (chunk) => {
-      text += chunk.toString('utf8');
-      if (text.length > 4096) socket.destroy();
-    });
-    socket.on('error', () => undefined);
-    socket.on('close', () => {
-      try {
-        const h = JSON.parse(text) as Partial<LockHolder>;
-        resolve(typeof h.pid === 'number' && typeof h.role === 'string' ? { pid: h.pid, role: h.role, since: String(h.since) } : undefined);
-      } catch {
-        resolve(undefined);
-      }
-    });
-  });
+function isFile(candidate: string): boolean {
+  return statSync(candidate, { throwIfNoEntry: false })?.isFile() ?? false;
+}
+
+async function unlockFd(fd: number): Promise<void> {
+  // Nobody is named once it is free; closing the last descriptor releases the lock.
+  await truncateFd(fd, 0).catch(() => undefined);
+  await closeFd(fd);
+}
+
+async function readHolder(file: string): Promise<LockHolder | undefined> {
+  const text = await readFile(file, 'utf8').catch(() => '');
+  try {
+    const h = JSON.parse(text.slice(0, 4096)) as Partial<LockHolder>;
+    if (typeof h.pid !== 'number' || typeof h.role !== 'string' || !processAlive(h.pid)) return undefined;
+    return { pid: h.pid, role: h.role, since: String(h.since) };
+  } catch {
+    return undefined;
+  }
 }
