@@ -1,11 +1,12 @@
 import * as path from 'node:path';
 import { decodeCheckpoint } from '../checkpoint/codec.js';
 import { readCheckpointBytes } from '../checkpoint/file-store.js';
-import { messageOf } from '../core/errors.js';
+import { messageOf, PrepareError } from '../core/errors.js';
 import type { Isolator, Release } from '../core/isolator.js';
 import { summarise } from '../core/records.js';
 import { describeVolume } from '../core/volume.js';
 import { openEngine } from '../runtime/engine.js';
+import { showValue } from '../spec/display.js';
 import { acquireStateLock } from '../state/lock.js';
 import { all, one, parseArgs, required, UsageError, type FlagSpec, type ParsedArgs } from './args.js';
 import { cliLogger, COMMON_FLAGS, settingsFromArgs, type Io } from './common.js';
@@ -33,12 +34,20 @@ export const STATE_COMMANDS: Record<string, StateCommand> = {
       'env-file': { value: true, repeat: true },
     },
     action: async (isolator, args, io) => {
-      const result = await isolator.prepare({
-        containerId: required(args, 'container-id'),
+      const containerId = required(args, 'container-id');
+      const request = {
+        containerId,
         environment: await readEnvironment(all(args, 'env-file'), all(args, 'env')),
         directory: path.resolve(one(args, 'directory') ?? process.cwd()),
         user: one(args, 'user'),
-      });
+      };
+      let result;
+      try {
+        result = await isolator.prepare(request);
+      } catch (e) {
+        // No background outlives the CLI: it undoes what the failed prepare mounted before it exits.
+        throw await undoFailedPrepare(isolator, containerId, e);
+      }
       json(io, result);
     },
   },
@@ -76,6 +85,26 @@ export const STATE_COMMANDS: Record<string, StateCommand> = {
     },
   },
 };
+
+/** Undoes a failed prepare; the error says, on one line, what failed, what was undone and what stays pending. */
+async function undoFailedPrepare(isolator: Isolator, containerId: string, failure: unknown): Promise<unknown> {
+  // A PrepareError's reason leaves out the engine's "unmounting … after the call": here it is done now.
+  const failed = failure instanceof PrepareError ? `prepare of container ${showValue(containerId)} failed: ${failure.reason}` : messageOf(failure);
+  let releases: Release[];
+  try {
+    releases = await isolator.undoPrepare(containerId);
+  } catch (e) {
+    return new Error(`${failed}; undoing it failed, what it mounted stays pending (see \`dvdi status\`): ${messageOf(e)}`);
+  }
+  const undone = releases.filter((r) => r.unmounted).map((r) => `${describeVolume(r.volume)} (${r.nothingMounted ? 'was not mounted' : 'unmounted'})`);
+  const pending = releases.filter((r) => r.error !== undefined).map((r) => `${describeVolume(r.volume)}: ${r.error}`);
+  const parts = [failed];
+  if (undone.length > 0) parts.push(`undone: ${undone.join(', ')}`);
+  if (pending.length > 0) parts.push(`still pending (retried by the next cleanup or recover): ${pending.join('; ')}`);
+  if (parts.length > 1) return new Error(parts.join('; '));
+  // Refused before mounting anything (bad input, a second prepare): the engine's message stands.
+  return failure instanceof PrepareError ? new Error(`${failed}; nothing was undone: nothing had been mounted`) : failure;
+}
 
 function describe(releases: readonly Release[]): string[] {
   return releases.map((r) => describeVolume(r.volume));

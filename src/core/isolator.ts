@@ -3,7 +3,7 @@ import { parseVolumeSpecs } from '../spec/parse.js';
 import { KeyedLock } from '../util/keyed-lock.js';
 import { BackgroundWork } from './background.js';
 import { bindCommands, type Bind } from './commands.js';
-import { IsolatorError, messageOf } from './errors.js';
+import { IsolatorError, messageOf, PrepareError } from './errors.js';
 import { GroupCommit } from './group-commit.js';
 import { MounterError, type CheckpointStore, type Clock, type HostPaths, type Logger, type CallLimit, type MountRecord, type Mounter } from './ports.js';
 import {
@@ -88,6 +88,8 @@ export interface Release {
   readonly unmounted: boolean;
   /** The unmount was recorded as pending, to happen after the call. */
   readonly deferred?: boolean;
+  /** Settled without an unmount: the plugin refused it and showed the volume absent or not mounted. */
+  readonly nothingMounted?: boolean;
   readonly error?: string;
 }
 
@@ -228,11 +230,9 @@ export class Isolator {
         if (attempt.done) return;
         attempt.expired = true;
         attempt.abort.abort(new Error('the prepare deadline passed'));
+        const reason = `timed out after ${seconds(this.limits.prepareTimeoutMs)}`;
         reject(
-          new IsolatorError(
-            `prepare of container ${showValue(id)} timed out after ${seconds(this.limits.prepareTimeoutMs)}; ` +
-              'whatever it mounted is released in the background',
-          ),
+          new PrepareError(`prepare of container ${showValue(id)} ${reason}; whatever it mounted is released ${this.later()}`, reason),
         );
       });
     });
@@ -263,6 +263,21 @@ export class Isolator {
     });
   }
 
+  /**
+   * Carries out now the unmounts a failed prepare of this container left
+   * pending, for a host with no background to do them later (the CLI). It
+   * first waits for work still running on the container: after its deadline a
+   * prepare keeps going and rolls back on its own. Each unmount is bounded by
+   * the mounter's unmount timeout; one that fails stays pending, its error in
+   * the result. Volumes another container holds are never touched.
+   */
+  async undoPrepare(containerId: string): Promise<Release[]> {
+    return this.containers.run(containerId, async () => {
+      const left = this.records.filter((r) => r.state === 'unmount-pending' && r.containerId === containerId);
+      return Promise.all(uniqueVolumes(left).map((v) => this.volumes.run(volumeKey(v), () => this.retryLocked(v))));
+    });
+  }
+
   private async prepareLocked(req: PrepareRequest, attempt: Attempt): Promise<PrepareResult> {
     const { logger, paths } = this.deps;
     const id = req.containerId;
@@ -285,9 +300,7 @@ export class Isolator {
     );
     const errors = outcomes.flatMap((o) => (o.status === 'rejected' ? [messageOf(o.reason)] : []));
     if (attempt.expired && errors.length === 0) errors.push('the prepare deadline passed');
-    if (errors.length > 0) {
-      throw new IsolatorError(`prepare of container ${showValue(id)} failed: ${errors.join('; ')}${await this.rollback(id, acquired)}`);
-    }
+    if (errors.length > 0) throw await this.failed(id, errors, acquired);
 
     const created: string[] = [];
     try {
@@ -305,7 +318,7 @@ export class Isolator {
       if (attempt.expired) throw new Error('the prepare deadline passed');
     } catch (e) {
       await paths.removeDirectories([...created].reverse()).catch(() => undefined);
-      throw new IsolatorError(`prepare of container ${showValue(id)} failed: ${messageOf(e)}${await this.rollback(id, acquired)}`);
+      throw await this.failed(id, [messageOf(e)], acquired);
     }
 
     const byKey = new Map(acquired.map((a) => [volumeKey(a.request), a]));
@@ -414,7 +427,7 @@ export class Isolator {
       logger.error(`mount failed: ${messageOf(e)}`, fields);
       if (e instanceof MounterError && e.uncertain) {
         // The plugin may still finish this mount: it is undone after the call, so the prepare stays within its deadline.
-        logger.warn('mount may have completed after its failure; it will be unmounted in the background', fields);
+        logger.warn(`mount may have completed after its failure; it will be unmounted ${this.later()}`, fields);
         await this.deferUnmountLocked(request, [intent], `the mount may have completed: ${messageOf(e)}`);
       } else {
         await this.commit(this.records.filter((r) => r !== intent));
@@ -444,12 +457,21 @@ export class Isolator {
     });
   }
 
+  /** Rolls back a failed prepare and says so: the reason is what failed, the message also what happens next. */
+  private async failed(id: string, errors: readonly string[], acquired: readonly Acquired[]): Promise<PrepareError> {
+    const { problems, deferred } = await this.rollback(id, acquired);
+    const reason = [...errors, ...problems].join('; ');
+    const next = deferred.length > 0 ? `; unmounting ${deferred.join(', ')} ${this.later()}` : '';
+    return new PrepareError(`prepare of container ${showValue(id)} failed: ${reason}${next}`, reason);
+  }
+
   /**
    * Undoes a failed prepare, last acquired first: holds are dropped at once,
-   * unmounts are recorded as pending and happen after the call. Returns text
-   * to append to the failure.
+   * unmounts are recorded as pending and happen after the call (in the
+   * background, or by `undoPrepare`). Returns the rollback's own failures and
+   * the volumes left to unmount.
    */
-  private async rollback(id: string, acquired: readonly Acquired[]): Promise<string> {
+  private async rollback(id: string, acquired: readonly Acquired[]): Promise<{ problems: string[]; deferred: string[] }> {
     const problems: string[] = [];
     const deferred: string[] = [];
     for (const a of [...acquired].reverse()) {
@@ -463,8 +485,7 @@ export class Isolator {
         problems.push(`rollback of ${describeVolume(a.request)} failed: ${messageOf(e)}`);
       }
     }
-    if (deferred.length > 0) problems.push(`unmounting ${deferred.join(', ')} in the background`);
-    return problems.length > 0 ? `; ${problems.join('; ')}` : '';
+    return { problems, deferred };
   }
 
   private release(id: string, volume: VolumeId): Promise<Release> {
@@ -497,7 +518,7 @@ export class Isolator {
     const unmount = this.unmountOf(volume, leaving);
     await this.keepPending(unmount, `waiting to be unmounted: ${reason}`);
     const { subject } = unmount;
-    this.deps.logger.info('volume will be unmounted in the background', { ...this.fields(subject.containerId, volume), reason });
+    this.deps.logger.info(`volume will be unmounted ${this.later()}`, { ...this.fields(subject.containerId, volume), reason });
     this.schedule(volume);
     return { volume, unmounted: false, deferred: true };
   }
@@ -542,7 +563,7 @@ export class Isolator {
             `unmount was refused, but the volume ${presence.state === 'absent' ? 'does not exist' : 'is not mounted'} (${presence.detail}); nothing is left to unmount: ${error}`,
             fields,
           );
-          return { volume, unmounted: true };
+          return { volume, unmounted: true, nothingMounted: true };
         }
         error = `${error} (checked: ${presence.detail})`;
       }
@@ -602,6 +623,11 @@ export class Isolator {
   private commit(records: MountRecord[]): Promise<void> {
     this.records = records;
     return this.writer.request();
+  }
+
+  /** When a deferred unmount happens, for messages and log lines: a host without background (the CLI) does it after the call. */
+  private later(): string {
+    return this.limits.retryPendingMs > 0 ? 'in the background' : 'after the call';
   }
 
   private fields(containerId: string, v: VolumeId) {
