@@ -114,6 +114,26 @@ describe('the runtime bundle, started through the binding contract', () => {
     expect(started.logs.some(([level, line]) => level === 0 && /containerId=c1/.test(line))).toBe(true);
   });
 
+  it('prepares a nested container (Mesos 1.1+) from its ContainerConfig: its own command_info\'s variables, its own sandbox', async () => {
+    const handlers = started.handlers!;
+    const sandbox = path.join(work, 'executor-sandbox', 'tasks', 'task-1');
+    const variables = [
+      ['DVDI_VOLUME_DRIVER', PLUGIN], ['DVDI_VOLUME_NAME', 'nested'], ['DVDI_VOLUME_OPTS', 'size=16M'], ['DVDI_VOLUME_CONTAINERPATH', 'data'],
+    ].map(([name, value]) => messageField(1, stringField(1, name!), stringField(2, value!)));
+    // ContainerConfig: directory = 3, command_info = 11 (CommandInfo: environment = 2, value = 3); no executor.
+    const config = concat(stringField(3, sandbox), messageField(11, messageField(2, ...variables), stringField(3, 'sleep 1000')));
+    const prepared = prepareResponse.decode(
+      await handlers.prepare(prepareRequest.encode({ container_id: 'top.task-1', container_config: config, directory: sandbox })),
+    );
+    expect(prepared.mounts).toEqual([expect.objectContaining({ name: 'nested', container_path: `${sandbox}/data` })]);
+    expect(await isMounted(prepared.mounts[0]!.mountpoint)).toBe(true);
+    const released = cleanupResponse.decode(await handlers.cleanup(cleanupRequest.encode({ container_id: 'top.task-1' })));
+    expect(released.released).toEqual([{ driver: PLUGIN, name: 'nested', unmounted: true }]);
+    await expect(
+      handlers.prepare(prepareRequest.encode({ container_id: 'c4', directory: work })),
+    ).rejects.toThrow(/neither a ContainerConfig nor an ExecutorInfo/);
+  });
+
   it('fails a call with the isolator message or the decoding error', async () => {
     const handlers = started.handlers!;
     const hostile = prepareRequest.encode({ container_id: 'c2', executor_info: executorInfo({ DVDI_VOLUME_NAME: '../etc' }), directory: work });

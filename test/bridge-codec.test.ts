@@ -61,8 +61,8 @@ describe('bridge codec', () => {
   });
 
   it('rejects a missing required field and malformed bytes with a message naming the message', () => {
-    expect(() => prepareRequest.decode(concat(stringField(1, 'a'), stringField(3, '/s')))).toThrow(
-      /cannot decode PrepareRequest \(\d+ bytes\):.*executor_info/,
+    expect(() => prepareRequest.decode(concat(stringField(1, 'a'), bytesField(2, new Uint8Array(0))))).toThrow(
+      /cannot decode PrepareRequest \(\d+ bytes\):.*directory/,
     );
     expect(() => cleanupRequest.decode(Uint8Array.from([0x0a, 0x05, 0x61]))).toThrow(/cannot decode CleanupRequest/);
     expect(() => prepareResponse.encode({ commands: [], mounts: [] } as never)).toThrow(/cannot encode PrepareResponse/);

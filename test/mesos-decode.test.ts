@@ -133,12 +133,11 @@ describe('decodeContainerConfig', () => {
     });
   });
 
-  it('reads the 0.28+ layout (executor_info = 8) with later unknown fields', () => {
+  it('reads the 0.28 and 1.0 layout (executor_info = 8) with later unknown fields', () => {
     const bytes = concat(
       stringField(3, '/sandbox'),
       messageField(8, executorInfo(dvdiEnvironment)),
       messageField(9, stringField(1, 'task')),
-      messageField(11, stringField(3, 'sleep 1000')),
       varintField(14, 1),
       stringField(15, 'ephemeral'),
     );
@@ -161,7 +160,21 @@ describe('decodeContainerConfig', () => {
     expect(decodeContainerConfig(bytes).environment).toEqual([['FROM', 'eight']]);
   });
 
-  it('gives an empty environment to a container without an executor (nested, Mesos 1.1+)', () => {
+  it('reads command_info = 11 from 1.1 on: the command the container runs, a copy of the executor\'s for a top-level one', () => {
+    const command = concat(stringField(3, 'sleep 1000'), dvdiEnvironment);
+    const bytes = concat(stringField(3, '/sandbox'), messageField(8, executorInfo(dvdiEnvironment)), messageField(11, command));
+    expect(decodeContainerConfig(bytes).environment).toEqual([
+      ['DVDI_VOLUME_NAME', 'data'],
+      ['DVDI_VOLUME_DRIVER', 'rexray'],
+    ]);
+  });
+
+  it('reads a nested container\'s own variables from its command_info: it has no executor (task groups, Mesos 1.1+)', () => {
+    const bytes = concat(stringField(3, '/sandbox/tasks/t'), messageField(11, stringField(3, 'sleep 1'), environment(variable('DVDI_VOLUME_NAME', 'own'))));
+    expect(decodeContainerConfig(bytes)).toEqual({ environment: [['DVDI_VOLUME_NAME', 'own']], directory: '/sandbox/tasks/t', user: '' });
+  });
+
+  it('gives an empty environment to a container whose command has none', () => {
     const bytes = concat(stringField(3, '/sandbox'), messageField(11, stringField(3, 'sleep 1')));
     expect(decodeContainerConfig(bytes)).toEqual({ environment: [], directory: '/sandbox', user: '' });
   });

@@ -33,10 +33,14 @@ function traits(version: string): Record<string, string> {
 const VERSIONS = release('--list').stdout.trim().split('\n');
 
 describe('supported releases (versions/releases.tsv)', () => {
-  it('are the fourteen releases 0.23.0 to 0.27.3, oldest first', () => {
+  it('are the 54 final releases 0.23.0 to 1.11.0, oldest first', () => {
     expect(VERSIONS).toEqual([
       '0.23.0', '0.23.1', '0.24.0', '0.24.1', '0.24.2', '0.25.0', '0.25.1',
       '0.26.0', '0.26.1', '0.26.2', '0.27.0', '0.27.1', '0.27.2', '0.27.3',
+      '0.28.0', '0.28.1', '0.28.2', '0.28.3', '1.0.0', '1.0.1', '1.0.2', '1.0.3', '1.0.4',
+      '1.1.0', '1.1.1', '1.1.2', '1.1.3', '1.2.0', '1.2.1', '1.2.2', '1.2.3', '1.3.0', '1.3.1', '1.3.2',
+      '1.4.0', '1.4.1', '1.4.2', '1.4.3', '1.5.0', '1.5.1', '1.5.2', '1.5.3', '1.6.0', '1.6.1', '1.6.2',
+      '1.7.0', '1.7.1', '1.7.2', '1.7.3', '1.8.0', '1.8.1', '1.9.0', '1.10.0', '1.11.0',
     ]);
     const ints = VERSIONS.map((v) => Number(traits(v).version_int));
     expect(ints).toEqual([...ints].sort((a, b) => a - b));
@@ -46,27 +50,59 @@ describe('supported releases (versions/releases.tsv)', () => {
   it('encode versions so that they order: major*10000 + minor*100 + patch', () => {
     expect(release('0.27.2', 'version_int').stdout).toBe('2702\n');
     expect(release('0.23.0', 'version_int').stdout).toBe('2300\n');
+    // Dot-stripping would put 1.10.0 (1100) below 0.28.3 (283 < 1100 but 1.1.0 = 110).
+    expect(release('1.10.0', 'version_int').stdout).toBe('11000\n');
+    expect(release('1.1.0', 'version_int').stdout).toBe('10100\n');
   });
 
   it('give each release the traits of its interface generation', () => {
-    const generation = (v: string): string => (v < '0.24' ? '0.23' : v < '0.25' ? '0.24' : v < '0.27' ? '0.25' : '0.27');
+    const at = (v: string) => Number(traits(v).version_int);
+    const generation = (v: string): string => {
+      const n = at(v);
+      return n < 2400 ? '0.23' : n < 2500 ? '0.24' : n < 2700 ? '0.25' : n < 2800 ? '0.27' : n < 10000 ? 'A' : n < 10100 ? 'B'
+        : n < 10200 ? 'C' : n < 10500 ? 'D' : n < 10700 ? 'E' : n < 11000 ? 'F' : 'G';
+    };
+    const common = { base: 'Isolator', prepare: 'config', result: 'ContainerLaunchInfo', nesting: 'no', standalone: 'no', recover: 'list', update: '2' };
     const expected: Record<string, Record<string, string>> = {
-      '0.23': { base: 'IsolatorProcess', prepare: 'executor,directory,rootfs,user', result: 'CommandInfo', prepare_namespaces: 'no', namespaces_method: 'yes', config_executor: '-' },
-      '0.24': { base: 'Isolator', prepare: 'executor,directory,user', result: 'ContainerPrepareInfo', prepare_namespaces: 'no', namespaces_method: 'yes', config_executor: '-' },
-      '0.25': { base: 'Isolator', prepare: 'executor,directory,user', result: 'ContainerPrepareInfo', prepare_namespaces: 'yes', namespaces_method: 'no', config_executor: '-' },
-      '0.27': { base: 'Isolator', prepare: 'config', result: 'ContainerLaunchInfo', prepare_namespaces: 'yes', namespaces_method: 'no', config_executor: 'executorinfo' },
+      '0.23': { ...common, base: 'IsolatorProcess', prepare: 'executor,directory,rootfs,user', result: 'CommandInfo', newns: 'namespaces_method', binds: 'joined_command', variables: 'executor' },
+      '0.24': { ...common, prepare: 'executor,directory,user', result: 'ContainerPrepareInfo', newns: 'namespaces_method', binds: 'commands', variables: 'executor' },
+      '0.25': { ...common, prepare: 'executor,directory,user', result: 'ContainerPrepareInfo', newns: 'namespaces', binds: 'commands', variables: 'executor' },
+      '0.27': { ...common, newns: 'namespaces', binds: 'commands', variables: 'executorinfo' },
+      A: { ...common, newns: 'namespaces', binds: 'commands', variables: 'executor_info' },
+      B: { ...common, newns: 'namespaces', binds: 'pre_exec_commands', variables: 'executor_info' },
+      C: { ...common, newns: 'namespaces', binds: 'pre_exec_commands', variables: 'command_info', nesting: 'yes' },
+      D: { ...common, newns: 'clone_namespaces', binds: 'pre_exec_commands', variables: 'command_info', nesting: 'yes' },
+      E: { ...common, newns: 'clone_namespaces', binds: 'mounts', variables: 'command_info', nesting: 'yes', standalone: 'yes' },
+      F: { ...common, newns: 'clone_namespaces', binds: 'mounts', variables: 'command_info', nesting: 'yes', standalone: 'yes', recover: 'vector' },
+      G: { ...common, newns: 'clone_namespaces', binds: 'mounts', variables: 'command_info', nesting: 'yes', standalone: 'yes', recover: 'vector', update: '3' },
     };
     for (const v of VERSIONS) {
       const t = traits(v);
-      expect(t, v).toMatchObject({ ...expected[generation(v)], cxx_std: 'c++11', protobuf: '2.5.0', boost: '1.53.0', glog: '0.3.3' });
-      expect(t.picojson, v).toBe(v < '0.25' ? '4f93734' : '1.3.0');
+      const n = at(v);
+      expect(t, v).toMatchObject({ ...expected[generation(v)], generation: generation(v), cxx_std: 'c++11' });
+      // Bundled third-party versions, from each tag's versions.am.
+      expect(t, v).toMatchObject({
+        third_party: n < 10000 ? 'libprocess' : 'top',
+        protobuf: n < 10000 ? '2.5.0' : n < 10400 ? '2.6.1' : n < 10500 ? '3.3.0' : '3.5.0',
+        boost: n < 10600 ? '1.53.0' : '1.65.0',
+        glog: n < 10900 ? '0.3.3' : '0.4.0',
+        picojson: n < 2500 ? '4f93734' : '1.3.0',
+        rapidjson: n < 10700 ? '-' : '1.1.0',
+      });
     }
   });
 
+  it('build a patch release from a later one\'s tree only where their headers are the same', () => {
+    const reused = VERSIONS.filter((v) => traits(v).tree !== v);
+    expect(Object.fromEntries(reused.map((v) => [v, traits(v).tree]))).toEqual({
+      '0.23.0': '0.23.1', '0.26.1': '0.26.2', '1.0.2': '1.0.4', '1.0.3': '1.0.4', '1.5.2': '1.5.3',
+    });
+  });
+
   it('refuse a release that is not in the table, and an unknown trait', () => {
-    const r = release('1.0.0');
+    const r = release('1.3.3');
     expect(r.status).toBe(1);
-    expect(r.stderr).toContain('Mesos 1.0.0 is not a supported release');
+    expect(r.stderr).toContain('Mesos 1.3.3 is not a supported release');
     expect(release('0.27.2', 'colour').status).toBe(2);
   });
 });
@@ -87,34 +123,37 @@ describe('the module without Mesos (native/mesos/plan.cc)', () => {
 });
 
 const TREES = process.env.MESOS_TREES;
+/** The release whose tree builds `version`: its own, or a later patch release's with the same headers. */
+const treeOf = (version: string): string => traits(version).tree!;
 const available = TREES === undefined
   ? []
-  : VERSIONS.filter((v) => existsSync(path.join(TREES, 'build', v, 'include/mesos/version.hpp')));
+  : VERSIONS.filter((v) => existsSync(path.join(TREES, 'build', treeOf(v), 'include/mesos/version.hpp')));
 const why = TREES === undefined
   ? 'MESOS_TREES is not set (a directory with src/VERSION and build/VERSION Mesos trees)'
   : `no configured tree under ${TREES}/build/VERSION`;
 
 /**
- * `make isolator` against the tree of `version`, into a directory of the test's own; returns the
- * module's path. Asynchronous: a compile takes long enough to starve the test worker's event loop.
+ * `make isolator`'s script (the rest is built already) against the tree of `version`, into a
+ * directory of the test's own; returns the module's path. Asynchronous: a compile takes long
+ * enough to starve the test worker's event loop.
  */
 async function makeIsolator(version: string, cxx11Abi: string): Promise<string> {
   const dir = mkdtempSync(path.join(tmpdir(), 'dvdi-module-'));
   modules.push(dir);
-  const r = await execFileAsync('make', ['-s', 'isolator'], {
+  const r = await execFileAsync('native/mesos/build-module.sh', [], {
     cwd: ROOT,
     env: {
       ...process.env,
       DVDI_MODULE_DIR: dir,
       MESOS_VERSION: version,
-      MESOS_SRC: path.join(TREES!, 'src', version),
-      MESOS_BUILD: path.join(TREES!, 'build', version),
+      MESOS_SRC: path.join(TREES!, 'src', treeOf(version)),
+      MESOS_BUILD: path.join(TREES!, 'build', treeOf(version)),
       MESOS_CXX11_ABI: cxx11Abi,
     },
   });
   // A failed make rejects with its output; warnings would land on stderr.
   expect(r.stderr).toBe('');
-  return path.join(dir, `libmesos_dvdi_isolator-${version}.so`);
+  return path.join(dir, `mesos-${version}`, `libmesos_dvdi_isolator-${version}.so`);
 }
 
 function dynamicSymbols(module: string): string {

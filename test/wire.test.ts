@@ -53,7 +53,7 @@ describe('C++ bridge encoding (native/wire)', () => {
     const prepare = prepareRequest.decode(readFileSync(path.join(dir, 'prepare.bin')));
     expect(prepare).toMatchObject({ container_id: 'db-1', directory: '/sandbox', rootfs: '' });
     expect(prepare.user).toBeUndefined();
-    expect([...prepare.executor_info]).toEqual(executorInfo);
+    expect([...prepare.executor_info!]).toEqual(executorInfo);
 
     expect(cleanupRequest.decode(readFileSync(path.join(dir, 'cleanup.bin')))).toEqual({ container_id: 'web-1' });
   });

@@ -30,10 +30,15 @@ release() { "$root/versions/release.sh" "$MESOS_VERSION" "$1"; }
 version_int=$(release version_int)
 
 if [ -n "${MESOS_SRC:-}" ] && [ -n "${MESOS_BUILD:-}" ]; then
-  third="$MESOS_BUILD/3rdparty/libprocess/3rdparty"
-  includes="$MESOS_SRC/include $MESOS_BUILD/include $MESOS_SRC/3rdparty/libprocess/include
-    $MESOS_SRC/3rdparty/libprocess/3rdparty/stout/include $third/boost-$(release boost)
-    $third/glog-$(release glog)/src $third/protobuf-$(release protobuf)/src $third/picojson-$(release picojson)"
+  # 1.0 moved the bundled third-party packages and stout up to 3rdparty/.
+  case "$(release third_party)" in
+    libprocess) third="$MESOS_BUILD/3rdparty/libprocess/3rdparty" stout="$MESOS_SRC/3rdparty/libprocess/3rdparty/stout" ;;
+    *) third="$MESOS_BUILD/3rdparty" stout="$MESOS_SRC/3rdparty/stout" ;;
+  esac
+  includes="$MESOS_SRC/include $MESOS_BUILD/include $MESOS_SRC/3rdparty/libprocess/include $stout/include
+    $third/boost-$(release boost) $third/glog-$(release glog)/src $third/protobuf-$(release protobuf)/src
+    $third/picojson-$(release picojson)"
+  if [ "$(release rapidjson)" != - ]; then includes="$includes $third/rapidjson-$(release rapidjson)/include"; fi
   libdirs="$MESOS_BUILD/src/.libs"
 elif [ -n "${MESOS_PREFIX:-}" ]; then
   includes="$MESOS_PREFIX/include ${MESOS_EXTRA_INCLUDES:-}"
@@ -43,18 +48,21 @@ else
   exit 2
 fi
 
-# The module declares the tree's MESOS_VERSION, which the agent checks: the
-# tree must be the release the file is named for.
+# The module declares MESOS_VERSION, which the agent checks. The tree is the
+# release itself, or the one versions/releases.tsv names for it (a later
+# patch release of the same minor with the same headers).
 tree_version=$(for d in $includes; do cat "$d/mesos/version.hpp" 2>/dev/null || true; done |
   sed -n 's/^#define MESOS_VERSION "\(.*\)"$/\1/p' | head -n 1)
-if [ "$tree_version" != "$MESOS_VERSION" ]; then
-  echo "isolator: the tree's mesos/version.hpp says ${tree_version:-nothing}, not $MESOS_VERSION (is it configured?)" >&2
+if [ "$tree_version" != "$MESOS_VERSION" ] && [ "$tree_version" != "$(release tree)" ]; then
+  echo "isolator: the tree's mesos/version.hpp says ${tree_version:-nothing}; Mesos $MESOS_VERSION needs its own tree$(
+    [ "$(release tree)" = "$MESOS_VERSION" ] || echo " or $(release tree)'s") (is it configured?)" >&2
   exit 1
 fi
+echo "isolator: Mesos $MESOS_VERSION from the Mesos $tree_version tree"
 
 abi=${MESOS_CXX11_ABI:-}
 if [ -z "$abi" ]; then
-  libmesos=$(for d in $libdirs; do ls "$d/libmesos-$MESOS_VERSION.so" "$d/libmesos.so" 2>/dev/null || true; done | head -n 1)
+  libmesos=$(for d in $libdirs; do ls "$d/libmesos-$tree_version.so" "$d/libmesos.so" 2>/dev/null || true; done | head -n 1)
   if [ -z "$libmesos" ]; then
     echo "isolator: no libmesos in $libdirs to detect the agent's C++ ABI from: set MESOS_CXX11_ABI=1 (GCC 5+ agents) or 0 (GCC 4.x)" >&2
     exit 2
@@ -77,6 +85,7 @@ done
 mkdir -p "$out" "$objects"
 CXX=${CXX:-g++}
 flags="-std=$(release cxx_std) -fPIC -O2 -g -Wall -Wextra -Werror -DMESOS_VERSION_INT=$version_int
+  -DDVDI_MESOS_RELEASE=\"$MESOS_VERSION\"
   -D_GLIBCXX_USE_CXX11_ABI=$abi -DPICOJSON_USE_INT64 -D__STDC_FORMAT_MACROS"
 # The tree's headers are not ours to warn about.
 system=$(for d in $includes; do printf ' -isystem %s' "$d"; done)

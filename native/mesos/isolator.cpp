@@ -43,6 +43,11 @@
 #if MESOS_VERSION_INT < DVDI_MESOS_FIRST || MESOS_VERSION_INT >= DVDI_MESOS_END
 #error "unsupported Mesos release: see versions/releases.tsv"
 #endif
+// The release the agent must be: the tree's own, or a patch release whose
+// headers that tree shares (build-module.sh passes it).
+#ifndef DVDI_MESOS_RELEASE
+#define DVDI_MESOS_RELEASE MESOS_VERSION
+#endif
 
 using process::Future;
 using process::Promise;
@@ -64,6 +69,11 @@ typedef mesos::slave::Isolator IsolatorBase;
 typedef mesos::slave::ContainerState RecoveredState;
 typedef mesos::slave::ContainerLimitation Limitation;
 typedef mesos::slave::ContainerLaunchInfo PrepareResult;
+#endif
+#if MESOS_VERSION_INT < DVDI_MESOS_1_7
+typedef std::list<RecoveredState> RecoveredStates;
+#else
+typedef std::vector<RecoveredState> RecoveredStates;
 #endif
 
 // Completes the futures in a libprocess context: the runtime's completion
@@ -196,6 +206,13 @@ std::string serialized(const google::protobuf::Message& message) {
   return bytes;
 }
 
+// As Mesos prints it: parent.child for a nested container (1.1+).
+std::string idOf(const mesos::ContainerID& containerId) {
+  std::string id, error;
+  // Mesos's own bytes always decode; the value alone is the fallback should they not.
+  return dvdi::shim::containerIdOf(serialized(containerId), &id, &error) ? id : containerId.value();
+}
+
 Try<Option<PrepareResult>> prepareResult(const std::string& bytes, bool global_newns) {
   dvdi::wire::PrepareResponse response;
   std::string error;
@@ -208,20 +225,9 @@ Try<Option<PrepareResult>> prepareResult(const std::string& bytes, bool global_n
   dvdi::shim::PreparePlan plan;
   if (!dvdi::shim::planPrepare(response, shape, global_newns, &plan, &error)) return Error(error);
   if (plan.none) return None();
+  // The plan is the release's own message, serialized: parsing it checks it too.
   PrepareResult result;
-#if MESOS_VERSION_INT < DVDI_MESOS_0_24
-  result.set_value(plan.commands[0]);
-  result.set_shell(true);
-#else
-  for (size_t i = 0; i < plan.commands.size(); ++i) {
-    mesos::CommandInfo* command = result.add_commands();
-    command->set_value(plan.commands[i]);
-    command->set_shell(true);
-  }
-#endif
-#if MESOS_VERSION_INT >= DVDI_MESOS_0_25
-  if (plan.clone_newns) result.set_namespaces(CLONE_NEWNS);
-#endif
+  if (!result.ParseFromString(plan.message)) return Error("the planned prepare result does not parse");
   return Option<PrepareResult>(result);
 }
 
@@ -237,20 +243,28 @@ class DvdiIsolator : public IsolatorBase {
   }
 #endif
 
-  Future<Nothing> recover(const std::list<RecoveredState>& states,
-                          const hashset<mesos::ContainerID>& orphans) override {
+#if MESOS_VERSION_INT >= DVDI_MESOS_1_1
+  // Task groups' tasks (nested containers) get their own volumes too.
+  bool supportsNesting() override { return true; }
+#endif
+#if MESOS_VERSION_INT >= DVDI_MESOS_1_5
+  bool supportsStandalone() override { return true; }
+#endif
+
+  Future<Nothing> recover(const RecoveredStates& states, const hashset<mesos::ContainerID>& orphans) override {
     std::vector<dvdi::wire::LiveContainer> alive;
-    for (std::list<RecoveredState>::const_iterator s = states.begin(); s != states.end(); ++s) {
+    for (RecoveredStates::const_iterator s = states.begin(); s != states.end(); ++s) {
       dvdi::wire::LiveContainer live;
 #if MESOS_VERSION_INT < DVDI_MESOS_0_24
       live.container_id = s->id.value();
       live.pid = static_cast<uint64_t>(s->pid);
       live.directory = s->directory;
 #else
-      live.container_id = s->container_id().value();
+      live.container_id = idOf(s->container_id());
       live.pid = s->pid();
       live.directory = s->directory();
-      live.has_executor_info = true;
+      // Optional from 1.1 (nested containers have none).
+      live.has_executor_info = s->has_executor_info();
       live.executor_info = serialized(s->executor_info());
 #endif
       live.has_pid = true;
@@ -259,7 +273,7 @@ class DvdiIsolator : public IsolatorBase {
     }
     std::vector<std::string> orphanIds;
     for (const mesos::ContainerID& orphan : orphans) {
-      orphanIds.push_back(orphan.value());
+      orphanIds.push_back(idOf(orphan));
     }
     return bridge_->call<Nothing>(DVDI_CALL_RECOVER, dvdi::wire::encodeRecoverRequest(alive, orphanIds),
                                   ignoreResponse);
@@ -269,23 +283,29 @@ class DvdiIsolator : public IsolatorBase {
   Future<Option<PrepareResult>> prepare(const mesos::ContainerID& containerId,
                                         const mesos::ExecutorInfo& executorInfo, const std::string& directory,
                                         const Option<std::string>& rootfs, const Option<std::string>& user) override {
-    return submitPrepare(containerId, executorInfo, directory, user, rootfs);
+    return submitPrepare(containerId, withExecutor(executorInfo), directory, user, rootfs);
   }
 #elif MESOS_VERSION_INT < DVDI_MESOS_0_27
   Future<Option<PrepareResult>> prepare(const mesos::ContainerID& containerId,
                                         const mesos::ExecutorInfo& executorInfo, const std::string& directory,
                                         const Option<std::string>& user) override {
-    return submitPrepare(containerId, executorInfo, directory, user, None());
+    return submitPrepare(containerId, withExecutor(executorInfo), directory, user, None());
   }
 #else
+  // The runtime reads the variables from the whole config, whichever fields the release has.
   Future<Option<PrepareResult>> prepare(const mesos::ContainerID& containerId,
                                         const mesos::slave::ContainerConfig& config) override {
-    return submitPrepare(containerId, config.executorinfo(), config.directory(),
+    dvdi::wire::PrepareRequest request;
+    request.has_container_config = true;
+    request.container_config = serialized(config);
+    return submitPrepare(containerId, request, config.directory(),
                          config.has_user() ? Option<std::string>(config.user()) : None(),
                          config.has_rootfs() ? Option<std::string>(config.rootfs()) : None());
   }
 #endif
 
+#if MESOS_VERSION_INT < DVDI_MESOS_1_0
+  // Pure virtual before 1.0, which gives each of them this default.
   Future<Nothing> isolate(const mesos::ContainerID&, pid_t) override { return Nothing(); }
 
   // Volumes impose no limitation: the future never completes.
@@ -296,20 +316,24 @@ class DvdiIsolator : public IsolatorBase {
   Future<mesos::ResourceStatistics> usage(const mesos::ContainerID&) override {
     return mesos::ResourceStatistics();
   }
+#endif
 
   Future<Nothing> cleanup(const mesos::ContainerID& containerId) override {
-    return bridge_->call<Nothing>(DVDI_CALL_CLEANUP, dvdi::wire::encodeCleanupRequest(containerId.value()),
+    return bridge_->call<Nothing>(DVDI_CALL_CLEANUP, dvdi::wire::encodeCleanupRequest(idOf(containerId)),
                                   ignoreResponse);
   }
 
  private:
-  Future<Option<PrepareResult>> submitPrepare(const mesos::ContainerID& containerId,
-                                              const mesos::ExecutorInfo& executorInfo,
-                                              const std::string& directory, const Option<std::string>& user,
-                                              const Option<std::string>& rootfs) {
+  static dvdi::wire::PrepareRequest withExecutor(const mesos::ExecutorInfo& executorInfo) {
     dvdi::wire::PrepareRequest request;
-    request.container_id = containerId.value();
     request.executor_info = serialized(executorInfo);
+    return request;
+  }
+
+  Future<Option<PrepareResult>> submitPrepare(const mesos::ContainerID& containerId,
+                                              dvdi::wire::PrepareRequest request, const std::string& directory,
+                                              const Option<std::string>& user, const Option<std::string>& rootfs) {
+    request.container_id = idOf(containerId);
     request.directory = directory;
     request.has_user = user.isSome();
     if (user.isSome()) request.user = user.get();
@@ -381,6 +405,6 @@ mesos::slave::Isolator* createIsolator(const mesos::Parameters& parameters) {
 }  // namespace
 
 mesos::modules::Module<mesos::slave::Isolator> com_emccode_mesos_DockerVolumeDriverIsolator(
-    MESOS_MODULE_API_VERSION, MESOS_VERSION, "dvdi maintainers", "maintainers@users.noreply.h-seed-d5590cbb.example",
+    MESOS_MODULE_API_VERSION, DVDI_MESOS_RELEASE, "dvdi maintainers", "maintainers@users.noreply.h-seed-d5590cbb.example",
     "dvdi: external persistent volumes for tasks through Docker volume plugins (drop-in for mesos-module-dvdi)",
     NULL, createIsolator);

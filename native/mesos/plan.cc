@@ -1,7 +1,30 @@
 #include "plan.h"
 
+#include "../wire/protobuf_wire.h"
+
 namespace dvdi {
 namespace shim {
+
+namespace {
+
+// mesos.CommandInfo: value = 3, shell = 6.
+std::string shellCommand(const std::string& value) {
+  std::string command;
+  wire::appendBytesField(&command, 3, value);
+  wire::appendVarintField(&command, 6, 1);
+  return command;
+}
+
+// mesos.slave.ContainerMountInfo: target = 1, source = 2, flags = 4.
+std::string bindMount(const wire::PreparedMount& mount) {
+  std::string info;
+  wire::appendBytesField(&info, 1, mount.container_path);
+  wire::appendBytesField(&info, 2, mount.mountpoint);
+  wire::appendVarintField(&info, 4, kMsBind | kMsRec);
+  return info;
+}
+
+}  // namespace
 
 bool prepareShapeOf(int version_int, PrepareShape* shape) {
   if (version_int < DVDI_MESOS_FIRST || version_int >= DVDI_MESOS_END) return false;
@@ -9,8 +32,10 @@ bool prepareShapeOf(int version_int, PrepareShape* shape) {
     *shape = PrepareShape::JoinedCommand;
   } else if (version_int < DVDI_MESOS_0_25) {
     *shape = PrepareShape::CommandList;
-  } else {
+  } else if (version_int < DVDI_MESOS_1_5) {
     *shape = PrepareShape::CommandListWithNamespaces;
+  } else {
+    *shape = PrepareShape::BindMounts;
   }
   return true;
 }
@@ -37,26 +62,60 @@ bool parseModuleOptions(const Parameters& parameters, ModuleOptions* options, st
 bool planPrepare(const wire::PrepareResponse& response, PrepareShape shape, bool global_newns, PreparePlan* plan,
                  std::string* error) {
   *plan = PreparePlan();
-  bool per_container = shape == PrepareShape::CommandListWithNamespaces;
-  if (response.commands.empty() && !(per_container && response.mount_namespace)) return true;
-  if (!per_container && response.mount_namespace && !global_newns) {
+  bool global = shape == PrepareShape::JoinedCommand || shape == PrepareShape::CommandList;
+  if (response.commands.empty() && !(!global && response.mount_namespace)) return true;
+  if (global && response.mount_namespace && !global_newns) {
     *error =
         "the volume's bind needs a mount namespace, which this Mesos release gives only with the module "
         "parameter namespaces=true";
     return false;
   }
   plan->none = false;
-  plan->clone_newns = per_container && response.mount_namespace;
-  if (shape != PrepareShape::JoinedCommand) {
-    plan->commands = response.commands;
+  std::string& out = plan->message;
+  switch (shape) {
+    case PrepareShape::JoinedCommand: {
+      std::string joined;
+      for (size_t i = 0; i < response.commands.size(); ++i) {
+        if (i > 0) joined += " && ";
+        joined += response.commands[i];
+      }
+      out = shellCommand(joined);
+      return true;
+    }
+    case PrepareShape::BindMounts:
+      // The launcher makes `/` a slave in the new namespace, then these binds: no shell.
+      for (size_t i = 0; i < response.mounts.size(); ++i) {
+        if (!response.mounts[i].container_path.empty()) wire::appendBytesField(&out, 17, bindMount(response.mounts[i]));
+      }
+      break;
+    default:
+      for (size_t i = 0; i < response.commands.size(); ++i) {
+        wire::appendBytesField(&out, 1, shellCommand(response.commands[i]));
+      }
+  }
+  if (response.mount_namespace && !global) wire::appendVarintField(&out, 4, kCloneNewns);
+  return true;
+}
+
+bool containerIdOf(const std::string& serialized, std::string* id, std::string* error) {
+  std::string value, parent;
+  bool has_parent = false;
+  bool ok = wire::decodeMessage(
+      "ContainerID", reinterpret_cast<const uint8_t*>(serialized.data()), serialized.size(), {{1, "value"}},
+      [&](uint32_t field, wire::WireType type, wire::Reader* reader) {
+        if (field == 1) return reader->readBytesField(type, &value);
+        if (field != 2) return reader->skip(type);
+        has_parent = true;
+        return reader->readBytesField(type, &parent);
+      },
+      error);
+  if (!ok) return false;
+  if (!has_parent) {
+    *id = value;
     return true;
   }
-  std::string joined;
-  for (size_t i = 0; i < response.commands.size(); ++i) {
-    if (i > 0) joined += " && ";
-    joined += response.commands[i];
-  }
-  plan->commands.push_back(joined);
+  if (!containerIdOf(parent, id, error)) return false;
+  *id += "." + value;
   return true;
 }
 

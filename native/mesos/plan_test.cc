@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "../wire/protobuf_wire.h"
 #include "plan.h"
 
 using dvdi::shim::ModuleOptions;
@@ -31,6 +32,17 @@ static PrepareResponse bindResponse() {
   r.commands.push_back("mount --make-rslave /");
   r.commands.push_back("mount -n --rbind '/var/lib/dvdi/v' '/data'");
   r.mount_namespace = true;
+  dvdi::wire::PreparedMount bound;
+  bound.driver = "rexray";
+  bound.name = "v";
+  bound.mountpoint = "/var/lib/dvdi/v";
+  bound.container_path = "/data";
+  r.mounts.push_back(bound);
+  dvdi::wire::PreparedMount unbound = bound;
+  unbound.name = "w";
+  unbound.mountpoint = "/var/lib/dvdi/w";
+  unbound.container_path = "";
+  r.mounts.push_back(unbound);
   return r;
 }
 
@@ -43,31 +55,115 @@ static void testShapes() {
   EXPECT(dvdi::shim::prepareShapeOf(2500, &shape) && shape == PrepareShape::CommandListWithNamespaces);
   EXPECT(dvdi::shim::prepareShapeOf(2602, &shape) && shape == PrepareShape::CommandListWithNamespaces);
   EXPECT(dvdi::shim::prepareShapeOf(2703, &shape) && shape == PrepareShape::CommandListWithNamespaces);
-  EXPECT(!dvdi::shim::prepareShapeOf(2800, &shape));
+  EXPECT(dvdi::shim::prepareShapeOf(2803, &shape) && shape == PrepareShape::CommandListWithNamespaces);
   // 1.2.1 orders above every 0.2x release, unlike dot-stripped 121.
-  EXPECT(!dvdi::shim::prepareShapeOf(10201, &shape));
+  EXPECT(dvdi::shim::prepareShapeOf(10201, &shape) && shape == PrepareShape::CommandListWithNamespaces);
+  EXPECT(dvdi::shim::prepareShapeOf(10403, &shape) && shape == PrepareShape::CommandListWithNamespaces);
+  EXPECT(dvdi::shim::prepareShapeOf(10500, &shape) && shape == PrepareShape::BindMounts);
+  EXPECT(dvdi::shim::prepareShapeOf(11100, &shape) && shape == PrepareShape::BindMounts);
+  EXPECT(!dvdi::shim::prepareShapeOf(11200, &shape));
 }
 
-// A bind's commands as each generation's prepare returns them.
-static void expectBindPlan(PrepareShape shape, bool global_newns, const std::vector<std::string>& commands,
-                           bool clone_newns) {
+// The fields of a planned message this test looks at, read back with the wire reader.
+struct Message {
+  std::string value;                      // CommandInfo.value = 3
+  bool shell = false;                     // CommandInfo.shell = 6
+  std::vector<std::string> commands;      // field 1, each a CommandInfo's value
+  std::vector<uint64_t> namespaces;       // field 4
+  std::vector<std::string> mount_fields;  // field 17, as "target<source<flags"
+};
+
+static bool readCommand(const std::string& bytes, Message* out) {
+  dvdi::wire::Reader reader(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+  while (!reader.done()) {
+    uint32_t field;
+    dvdi::wire::WireType type;
+    uint64_t number;
+    if (!reader.readKey(&field, &type)) return false;
+    if (field == 3) {
+      if (!reader.readBytesField(type, &out->value)) return false;
+    } else if (field == 6) {
+      if (!reader.readVarintField(type, &number)) return false;
+      out->shell = number != 0;
+    } else if (!reader.skip(type)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+static std::string readMount(const std::string& bytes) {
+  dvdi::wire::Reader reader(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+  std::string target, source;
+  uint64_t flags = 0;
+  while (!reader.done()) {
+    uint32_t field;
+    dvdi::wire::WireType type;
+    if (!reader.readKey(&field, &type)) return "malformed";
+    bool ok = field == 1 ? reader.readBytesField(type, &target)
+            : field == 2 ? reader.readBytesField(type, &source)
+            : field == 4 ? reader.readVarintField(type, &flags)
+                         : reader.skip(type);
+    if (!ok) return "malformed";
+  }
+  return target + "<" + source + "<" + std::to_string(flags);
+}
+
+static bool readMessage(const std::string& bytes, Message* out) {
+  dvdi::wire::Reader reader(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+  while (!reader.done()) {
+    uint32_t field;
+    dvdi::wire::WireType type;
+    std::string nested;
+    uint64_t number;
+    if (!reader.readKey(&field, &type)) return false;
+    if (field == 1) {
+      Message command;
+      if (!reader.readBytesField(type, &nested) || !readCommand(nested, &command) || !command.shell) return false;
+      out->commands.push_back(command.value);
+    } else if (field == 4) {
+      if (!reader.readVarintField(type, &number)) return false;
+      out->namespaces.push_back(number);
+    } else if (field == 17) {
+      if (!reader.readBytesField(type, &nested)) return false;
+      out->mount_fields.push_back(readMount(nested));
+    } else if (!reader.skip(type)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+static Message planned(PrepareShape shape, bool global_newns) {
   PreparePlan plan;
   std::string error;
+  Message message;
   EXPECT(dvdi::shim::planPrepare(bindResponse(), shape, global_newns, &plan, &error));
   EXPECT(!plan.none);
-  EXPECT(plan.commands == commands);
-  EXPECT(plan.clone_newns == clone_newns);
+  EXPECT(readMessage(plan.message, &message));
+  return message;
 }
 
 static void testBindPerGeneration() {
-  // 0.23: one shell command, the namespace from namespaces().
-  expectBindPlan(PrepareShape::JoinedCommand, true,
-                 std::vector<std::string>(1, "mount --make-rslave / && mount -n --rbind '/var/lib/dvdi/v' '/data'"),
-                 false);
-  // 0.24: a command each, the namespace from namespaces().
-  expectBindPlan(PrepareShape::CommandList, true, bindResponse().commands, false);
-  // 0.25+: a command each and CLONE_NEWNS for this container only.
-  expectBindPlan(PrepareShape::CommandListWithNamespaces, false, bindResponse().commands, true);
+  const std::vector<std::string> commands = bindResponse().commands;
+  const std::vector<uint64_t> newns(1, 0x20000);
+  // 0.23: one shell CommandInfo, the namespace from namespaces().
+  PreparePlan plan;
+  std::string error;
+  Message joined;
+  EXPECT(dvdi::shim::planPrepare(bindResponse(), PrepareShape::JoinedCommand, true, &plan, &error));
+  EXPECT(readCommand(plan.message, &joined) && joined.shell);
+  EXPECT(joined.value == "mount --make-rslave / && mount -n --rbind '/var/lib/dvdi/v' '/data'");
+  // 0.24: a shell command each, the namespace from namespaces().
+  Message list = planned(PrepareShape::CommandList, true);
+  EXPECT(list.commands == commands && list.namespaces.empty() && list.mount_fields.empty());
+  // 0.25-1.4: a shell command each and CLONE_NEWNS for this container only.
+  Message withNamespaces = planned(PrepareShape::CommandListWithNamespaces, false);
+  EXPECT(withNamespaces.commands == commands && withNamespaces.namespaces == newns);
+  // 1.5+: the launcher binds (MS_BIND | MS_REC) what has a container path; no shell.
+  Message mounts = planned(PrepareShape::BindMounts, false);
+  EXPECT(mounts.commands.empty() && mounts.namespaces == newns);
+  EXPECT(mounts.mount_fields == std::vector<std::string>(1, "/data</var/lib/dvdi/v<20480"));
 }
 
 static void testNoBind() {
@@ -77,6 +173,7 @@ static void testNoBind() {
   EXPECT(dvdi::shim::planPrepare(empty, PrepareShape::JoinedCommand, true, &plan, &error) && plan.none);
   EXPECT(dvdi::shim::planPrepare(empty, PrepareShape::CommandList, false, &plan, &error) && plan.none);
   EXPECT(dvdi::shim::planPrepare(empty, PrepareShape::CommandListWithNamespaces, false, &plan, &error) && plan.none);
+  EXPECT(dvdi::shim::planPrepare(empty, PrepareShape::BindMounts, false, &plan, &error) && plan.none);
 }
 
 static void testBindRefusedWithoutGlobalNamespace() {
@@ -113,6 +210,21 @@ static void testParameters() {
   EXPECT(error.find("absolute path") != std::string::npos);
 }
 
+// Serialized mesos.ContainerIDs as Mesos writes them: value = 1, parent = 2.
+static void testContainerIds() {
+  std::string id, error;
+  EXPECT(dvdi::shim::containerIdOf(std::string("\x0a\x03top", 5), &id, &error) && id == "top");
+  // A task-group task (1.1+): its executor's container is the parent, written after the value.
+  const std::string nested("\x0a\x04task\x12\x05\x0a\x03top", 13);
+  EXPECT(dvdi::shim::containerIdOf(nested, &id, &error) && id == "top.task");
+  // Two levels, with the parent first and an unknown field skipped.
+  const std::string deep("\x12\x0d\x0a\x04task\x12\x05\x0a\x03top\x18\x01\x0a\x05" "debug", 24);
+  EXPECT(dvdi::shim::containerIdOf(deep, &id, &error) && id == "top.task.debug");
+  EXPECT(!dvdi::shim::containerIdOf(std::string("\x12\x00", 2), &id, &error));
+  EXPECT(error == "cannot decode ContainerID: missing required field value");
+  EXPECT(!dvdi::shim::containerIdOf(std::string("\x0a\x09top", 5), &id, &error));
+}
+
 static void testDefaultRuntimeLibrary() {
   EXPECT(dvdi::shim::defaultRuntimeLibrary("/usr/lib/dvdi/libmesos_dvdi_isolator-0.27.2.so") ==
          "/usr/lib/dvdi/libdvdi_runtime.so");
@@ -125,6 +237,7 @@ int main() {
   testNoBind();
   testBindRefusedWithoutGlobalNamespace();
   testParameters();
+  testContainerIds();
   testDefaultRuntimeLibrary();
   printf("%d passed, %d failed\n", passed, failed);
   return failed == 0 ? 0 : 1;

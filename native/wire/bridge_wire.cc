@@ -29,10 +29,11 @@ std::string encodeRecoverRequest(const std::vector<LiveContainer>& alive, const 
 std::string encodePrepareRequest(const PrepareRequest& request) {
   std::string out;
   appendBytesField(&out, 1, request.container_id);
-  appendBytesField(&out, 2, request.executor_info);
+  if (!request.has_container_config) appendBytesField(&out, 2, request.executor_info);
   appendBytesField(&out, 3, request.directory);
   if (request.has_user) appendBytesField(&out, 4, request.user);
   if (request.has_rootfs) appendBytesField(&out, 5, request.rootfs);
+  if (request.has_container_config) appendBytesField(&out, 6, request.container_config);
   return out;
 }
 

@@ -27,7 +27,10 @@ struct LiveContainer {
 
 struct PrepareRequest {
   std::string container_id;
-  std::string executor_info;  // serialized mesos.ExecutorInfo
+  // One of the two: the release's ContainerConfig (0.27+) or ExecutorInfo, serialized.
+  bool has_container_config = false;
+  std::string container_config;
+  std::string executor_info;
   std::string directory;
   bool has_user = false;
   std::string user;

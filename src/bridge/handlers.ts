@@ -1,6 +1,7 @@
 import type { Isolator } from '../core/isolator.js';
-import { decodeExecutorEnvironment } from '../mesos/decode.js';
+import { decodeContainerConfig, decodeExecutorEnvironment } from '../mesos/decode.js';
 import type { CallHandlers } from './binding.js';
+import type { PrepareRequest } from './messages.js';
 import { cleanupRequest, cleanupResponse, prepareRequest, prepareResponse, recoverRequest, recoverResponse } from './codec.js';
 
 /**
@@ -21,8 +22,8 @@ export function isolatorHandlers(isolator: Isolator): CallHandlers {
 
     async prepare(bytes) {
       const request = prepareRequest.decode(bytes);
-      // Decoded first, so an undecodable ExecutorInfo fails the call before anything is mounted.
-      const environment = decodeExecutorEnvironment(request.executor_info);
+      // Decoded first, so undecodable Mesos bytes fail the call before anything is mounted.
+      const environment = environmentOf(request);
       const result = await isolator.prepare({
         containerId: request.container_id,
         environment,
@@ -50,4 +51,10 @@ export function isolatorHandlers(isolator: Isolator): CallHandlers {
       });
     },
   };
+}
+
+function environmentOf(request: PrepareRequest): Array<[string, string]> {
+  if (request.container_config) return decodeContainerConfig(request.container_config).environment;
+  if (request.executor_info) return decodeExecutorEnvironment(request.executor_info);
+  throw new Error('the prepare request carries neither a ContainerConfig nor an ExecutorInfo');
 }

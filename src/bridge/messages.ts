@@ -24,11 +24,13 @@ export interface RecoverResponse {
 
 export interface PrepareRequest {
   container_id: string;
-  /** Serialized mesos.ExecutorInfo. */
-  executor_info: Uint8Array;
+  /** Serialized mesos.ExecutorInfo (Mesos 0.23-0.26). */
+  executor_info?: Uint8Array;
   directory: string;
   user?: string;
   rootfs?: string;
+  /** Serialized mesos.slave.ContainerConfig (Mesos 0.27+). */
+  container_config?: Uint8Array;
 }
 
 export interface PreparedMount {

@@ -35,10 +35,11 @@ export const BRIDGE_SCHEMA = {
             PrepareRequest: {
               fields: {
                 container_id: { rule: 'required', type: 'string', id: 1 },
-                executor_info: { rule: 'required', type: 'bytes', id: 2 },
+                executor_info: { type: 'bytes', id: 2 },
                 directory: { rule: 'required', type: 'string', id: 3 },
                 user: { type: 'string', id: 4 },
                 rootfs: { type: 'string', id: 5 },
+                container_config: { type: 'bytes', id: 6 },
               },
             },
             PreparedMount: {

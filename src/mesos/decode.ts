@@ -5,6 +5,7 @@ import {
   ContainerID,
   ContainerState,
   ExecutorInfo,
+  type CommandInfoObject,
   type ContainerConfigObject,
   type ContainerIDObject,
   type ContainerStateObject,
@@ -17,9 +18,10 @@ export function decodeExecutorEnvironment(executorInfoBytes: Uint8Array): Array<
 }
 
 /**
- * A 0.27+ `ContainerConfig`. The executor is read from `executor_info` (8),
- * falling back to 0.27's `executorInfo` (1); containers without an executor
- * (nested containers, Mesos 1.1+) have an empty environment.
+ * A 0.27+ `ContainerConfig`. The variables are those of `command_info` (11,
+ * Mesos 1.1+: the executor's command for a top-level container, a nested
+ * container's own command), else of the executor: `executor_info` (8),
+ * falling back to 0.27's `executorInfo` (1).
  */
 export function decodeContainerConfig(bytes: Uint8Array): {
   environment: Array<[string, string]>;
@@ -28,7 +30,7 @@ export function decodeContainerConfig(bytes: Uint8Array): {
 } {
   const config = decode<ContainerConfigObject>(ContainerConfig, 'ContainerConfig', bytes);
   return {
-    environment: environmentOf(config.executor_info ?? config.executorInfoLegacy),
+    environment: variablesOf(config.command_info ?? (config.executor_info ?? config.executorInfoLegacy)?.command),
     directory: config.directory,
     user: config.user ?? '',
   };
@@ -58,8 +60,11 @@ function decode<T>(type: Type, what: string, bytes: Uint8Array): T {
 }
 
 function environmentOf(executor: ExecutorInfoObject | undefined): Array<[string, string]> {
-  const variables = executor?.command?.environment?.variables ?? [];
-  return variables.map((v) => [v.name, v.value ?? '']);
+  return variablesOf(executor?.command);
+}
+
+function variablesOf(command: CommandInfoObject | undefined): Array<[string, string]> {
+  return (command?.environment?.variables ?? []).map((v) => [v.name, v.value ?? '']);
 }
 
 function formatContainerId(id: ContainerIDObject): string {

@@ -52,6 +52,8 @@ const root = protobuf.Root.fromJSON({
                 directory: { rule: 'required', type: 'string', id: 3 },
                 user: { type: 'string', id: 4 },
                 executor_info: { type: 'mesos.ExecutorInfo', id: 8 },
+                // 1.1+: the command the container runs, with the task's variables (a nested container's own).
+                command_info: { type: 'mesos.CommandInfo', id: 11 },
               },
             },
             ContainerState: {
@@ -100,6 +102,7 @@ export interface ContainerConfigObject {
   directory: string;
   user?: string;
   executor_info?: ExecutorInfoObject;
+  command_info?: CommandInfoObject;
 }
 
 export interface ContainerStateObject {
