@@ -29,7 +29,8 @@ describe('dvdi doctor', () => {
     expect(r.stdout).toMatch(/\[ ok \] running as root/);
     expect(r.stdout).toMatch(/\[ ok \] dvdcli .* runs: dvdi \d/);
     expect(r.stdout).toMatch(/\[ ok \] plugin good \(.*good\.sock\): activated, 0 volume\(s\)/);
-    expect(r.stdout).toMatch(/verdict: ready\n$/);
+    // No module to check the host's libraries for (see doctor-libraries.test.ts): at most that warning.
+    expect(r.stdout).toMatch(/verdict: ready( \(1 warning\(s\)\))?\n$/);
     expect(r.status).toBe(0);
   });
 

@@ -4,7 +4,8 @@
 # for the old std::string ABI), holding everything for /usr/lib/dvdi: what
 # `make isolator` put in build/mesos-VERSION (the module, the runtime library,
 # the JavaScript bundles, the `dvdi` launcher), a dvdi-mod.json with every
-# parameter at its default, and INSTALL.md.
+# parameter at its default, and INSTALL.md, which states (as this script
+# prints) the newest glibc and libstdc++ symbol versions each file needs.
 set -eu
 root=$(cd "$(dirname "$0")/../.." && pwd)
 . "$root/native/mesos/cxx-abi.sh"
@@ -38,6 +39,15 @@ rm -rf "$stage"
 mkdir -p "$stage"
 cp "$module" "$built/dvdi-runtime.cjs" "$built/dvdi-cli.cjs" "$installed/lib/libdvdi_runtime.so" "$installed/bin/dvdi" "$stage/"
 node "$root/dist/cli/main.js" module-config --mesos-version "$MESOS_VERSION" >"$stage/dvdi-mod.json"
-sed -e "s/@MESOS_VERSION@/$MESOS_VERSION/g" -e "s/@ABI@/$abi/g" "$root/native/mesos/INSTALL.md" >"$stage/INSTALL.md"
+# What an agent host must have at least: printed here, stated in INSTALL.md.
+requirements() {
+  "$root/native/mesos/requirements.sh" "$@" "$stage/$(basename "$module")" "$stage/libdvdi_runtime.so" "$stage/dvdi"
+}
+echo "dist: host requirements (the newest symbol version each file needs):"
+requirements
+requirements --markdown >"$build/dist/requirements.md"
+sed -e "s/@MESOS_VERSION@/$MESOS_VERSION/g" -e "s/@ABI@/$abi/g" \
+  -e "/^@REQUIREMENTS@\$/{" -e "r $build/dist/requirements.md" -e "d" -e "}" \
+  "$root/native/mesos/INSTALL.md" >"$stage/INSTALL.md"
 tar -czf "$build/$name.tar.gz" -C "$build/dist" "$name"
 echo "dist: $build/$name.tar.gz"

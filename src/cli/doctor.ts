@@ -11,6 +11,7 @@ import { pathExists } from '../util/path-exists.js';
 import { runProgram } from '../util/run-program.js';
 import { one, parseArgs, UsageError } from './args.js';
 import { COMMON_FLAGS, settingsFromArgs, type Io } from './common.js';
+import { checkHostLibraries, libraryPathOf } from './doctor-libraries.js';
 
 /** `fail`: the configured setup cannot work; `warn`: worth a look, but not fatal. */
 type Verdict = 'ok' | 'warn' | 'fail';
@@ -128,13 +129,23 @@ async function checkPlugins(settings: Settings): Promise<Finding[]> {
   return findings;
 }
 
+/** The common flags, and `--library-path DIR[:DIR]`: the agent's `LD_LIBRARY_PATH` (default: doctor's own). */
+const DOCTOR_FLAGS = { ...COMMON_FLAGS, 'library-path': { value: true } };
+
 /** `dvdi doctor`: one line a check, then a verdict; exit 1 when the configured setup cannot work. */
 export async function runDoctor(argv: readonly string[], io: Io): Promise<number> {
-  const args = parseArgs(argv, COMMON_FLAGS);
+  const args = parseArgs(argv, DOCTOR_FLAGS);
   if (args.positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(args.positionals[0])}`);
   const settings = await settingsFromArgs(args);
+  const config = one(args, 'config');
+  const libraries = checkHostLibraries({
+    ...(config !== undefined && { configFile: config }),
+    libraryPath: libraryPathOf(one(args, 'library-path')),
+  });
   io.stdout(`dvdi doctor: mounter ${settings.mounter}, checkpoint ${settings.checkpointFile}\n`);
+  io.stdout(`dvdi doctor: ${libraries.heading}\n`);
   const findings: Finding[] = [
+    ...libraries.findings,
     checkRoot(),
     await checkNamespaces(),
     await checkCheckpointDir(settings.checkpointFile),

@@ -12,11 +12,13 @@ Isolator state (the same engine the Mesos module embeds):
 Volume plugins:
   dvdi volume mount|unmount|path|get|list|create|remove|version [dvdcli flags]
   dvdi plugin serve [--name NAME] [--socket PATH] [--root DIR] [--backend loop|dir]
-  dvdi doctor [common options]
+  dvdi doctor [common options] [--library-path DIR[:DIR]]   also checks this host's glibc, libstdc++ and libnode
   dvdi demo
 
 Mesos module:
   dvdi module-config (--mesos-version V | --library PATH) [--param KEY=VALUE]...   print a dvdi-mod.json
+  dvdi requirements [--markdown] [--library-path DIR[:DIR]] [--dependency NAME]... FILE...
+      the newest glibc, libstdc++ and libgcc_s symbol versions ELF files need: the oldest a host may have
 
 Exit status: 0 on success, 1 on failure (reason on stderr), 2 on a usage error.
 `;
