@@ -6,6 +6,7 @@ describe('module parameters', () => {
     const values: Record<string, string> = {
       work_dir: '/var/lib/mesos',
       checkpoint: '/var/run/dvdi/dvdimounts.pb',
+      docker_volume_checkpoint_dir: '/var/run/mesos/isolators/docker/volume',
       dvdcli: '/usr/bin/dvdcli',
       mounter: 'plugin',
       mount_timeout: '30',

@@ -24,6 +24,18 @@ std::string bindMount(const wire::PreparedMount& mount) {
   return info;
 }
 
+// Linux ignores MS_RDONLY on the mount(2) that creates a bind, and the
+// launchers of 1.5-1.7 pass the flags to one mount(2) as they are (only
+// 1.8's fs::mount remounts by itself): so a read-only bind is a second
+// ContainerMountInfo, without source, that remounts the bind read-only, as
+// 1.7's docker/volume isolator asks for it. It changes this bind alone.
+std::string readOnlyRemount(const wire::PreparedMount& mount) {
+  std::string info;
+  wire::appendBytesField(&info, 1, mount.container_path);
+  wire::appendVarintField(&info, 4, kMsBind | kMsRemount | kMsRdonly);
+  return info;
+}
+
 }  // namespace
 
 bool prepareShapeOf(int version_int, PrepareShape* shape) {
@@ -85,7 +97,10 @@ bool planPrepare(const wire::PrepareResponse& response, PrepareShape shape, bool
     case PrepareShape::BindMounts:
       // The launcher makes `/` a slave in the new namespace, then these binds: no shell.
       for (size_t i = 0; i < response.mounts.size(); ++i) {
-        if (!response.mounts[i].container_path.empty()) wire::appendBytesField(&out, 17, bindMount(response.mounts[i]));
+        const wire::PreparedMount& mount = response.mounts[i];
+        if (mount.container_path.empty()) continue;
+        wire::appendBytesField(&out, 17, bindMount(mount));
+        if (mount.read_only) wire::appendBytesField(&out, 17, readOnlyRemount(mount));
       }
       break;
     default:

@@ -77,6 +77,8 @@ bool planPrepare(const wire::PrepareResponse& response, PrepareShape shape, bool
 
 // Linux's values, fixed by the kernel ABI, so that the plan needs no Linux headers.
 const uint32_t kCloneNewns = 0x00020000;
+const uint32_t kMsRdonly = 1;
+const uint32_t kMsRemount = 32;
 const uint32_t kMsBind = 4096;
 const uint32_t kMsRec = 16384;
 

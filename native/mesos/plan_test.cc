@@ -166,6 +166,44 @@ static void testBindPerGeneration() {
   EXPECT(mounts.mount_fields == std::vector<std::string>(1, "/data</var/lib/dvdi/v<20480"));
 }
 
+// A DOCKER_VOLUME volume of mode RO: the isolator's commands remount the bind
+// read-only; from 1.5 the plan asks the launcher for the bind and then for a
+// read-only remount of it (MS_BIND | MS_REMOUNT | MS_RDONLY, no source).
+static PrepareResponse readOnlyResponse() {
+  PrepareResponse r = bindResponse();
+  r.commands.resize(1);
+  r.commands.push_back("mount -n --rbind '/var/lib/dvdi/v' '/ro'");
+  r.commands.push_back("mount -n -o remount,bind,ro '/ro'");
+  r.commands.push_back("mount -n --rbind '/var/lib/dvdi/v' '/rw'");
+  r.mounts[0].container_path = "/ro";
+  r.mounts[0].read_only = true;
+  r.mounts[1] = r.mounts[0];
+  r.mounts[1].container_path = "/rw";
+  r.mounts[1].read_only = false;
+  return r;
+}
+
+static void testReadOnlyBind() {
+  const std::vector<uint64_t> newns(1, 0x20000);
+  PreparePlan plan;
+  std::string error;
+  Message message;
+  EXPECT(dvdi::shim::planPrepare(readOnlyResponse(), PrepareShape::CommandListWithNamespaces, false, &plan, &error));
+  EXPECT(readMessage(plan.message, &message));
+  EXPECT(message.commands == readOnlyResponse().commands && message.namespaces == newns && message.mount_fields.empty());
+
+  Message mounts;
+  EXPECT(dvdi::shim::planPrepare(readOnlyResponse(), PrepareShape::BindMounts, false, &plan, &error));
+  EXPECT(readMessage(plan.message, &mounts));
+  EXPECT(mounts.commands.empty() && mounts.namespaces == newns);
+  std::vector<std::string> expected;
+  expected.push_back("/ro</var/lib/dvdi/v<20480");  // MS_BIND | MS_REC
+  expected.push_back("/ro<<4129");                  // MS_BIND | MS_REMOUNT | MS_RDONLY, after the bind
+  expected.push_back("/rw</var/lib/dvdi/v<20480");
+  EXPECT(mounts.mount_fields == expected);
+  EXPECT((dvdi::shim::kMsBind | dvdi::shim::kMsRemount | dvdi::shim::kMsRdonly) == 4129u);
+}
+
 static void testNoBind() {
   PrepareResponse empty;
   PreparePlan plan;
@@ -234,6 +272,7 @@ static void testDefaultRuntimeLibrary() {
 int main() {
   testShapes();
   testBindPerGeneration();
+  testReadOnlyBind();
   testNoBind();
   testBindRefusedWithoutGlobalNamespace();
   testParameters();

@@ -74,6 +74,8 @@ bool decodePreparedMount(const std::string& bytes, PreparedMount* out, std::stri
             return reader->readBytesField(type, &out->container_path);
           case 5:
             return readBool(reader, type, &out->shared);
+          case 6:
+            return readBool(reader, type, &out->read_only);
           default:
             return reader->skip(type);
         }

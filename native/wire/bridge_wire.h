@@ -44,6 +44,7 @@ struct PreparedMount {
   std::string mountpoint;
   std::string container_path;  // empty: no bind
   bool shared = false;         // another container had it mounted already
+  bool read_only = false;      // the bind must be read-only (a DOCKER_VOLUME volume of mode RO)
 };
 
 struct PrepareResponse {

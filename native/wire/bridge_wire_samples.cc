@@ -79,7 +79,7 @@ std::string json(const PrepareResponse& r) {
     const PreparedMount& m = r.mounts[i];
     mounts += std::string(i ? "," : "") + "{\"driver\":" + json(m.driver) + ",\"name\":" + json(m.name) +
               ",\"mountpoint\":" + json(m.mountpoint) + ",\"container_path\":" + json(m.container_path) +
-              ",\"shared\":" + json(m.shared) + "}";
+              ",\"shared\":" + json(m.shared) + (m.read_only ? ",\"read_only\":true" : "") + "}";
   }
   return "{\"commands\":" + json(r.commands) + ",\"mount_namespace\":" + json(r.mount_namespace) +
          ",\"mounts\":" + mounts + "]}";

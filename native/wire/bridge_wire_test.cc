@@ -74,6 +74,15 @@ void testPrepareResponse() {
             response.mounts[0].shared,
         "the mount");
 
+  // read_only = 6 (a DOCKER_VOLUME volume of mode RO); absent is false, as above.
+  const std::string ro_mount = bytes({0x0a, 1, 'd', 0x12, 1, 'n', 0x1a, 2, '/', 'm', 0x22, 2, '/', 'r', 0x30, 1});
+  const std::string with_ro = bytes({0x10, 1, 0x1a, static_cast<int>(ro_mount.size())}) + ro_mount;
+  check(decodePrepareResponse(data(with_ro), with_ro.size(), &response, &error) && response.mounts.size() == 1 &&
+            response.mounts[0].read_only && !response.mounts[0].shared,
+        "a read-only mount");
+  check(decodePrepareResponse(data(message), message.size(), &response, &error) && !response.mounts[0].read_only,
+        "read_only absent is false");
+
   const std::string empty_namespace = bytes({0x10, 0});
   check(decodePrepareResponse(data(empty_namespace), empty_namespace.size(), &response, &error) &&
             response.commands.empty() && !response.mount_namespace && response.mounts.empty(),

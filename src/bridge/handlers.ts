@@ -1,5 +1,6 @@
 import type { Isolator } from '../core/isolator.js';
-import { decodeContainerConfig, decodeExecutorEnvironment } from '../mesos/decode.js';
+import { decodeContainerRequest, decodeExecutorEnvironment } from '../mesos/decode.js';
+import type { DockerVolumeInput } from '../spec/docker-volume.js';
 import type { CallHandlers } from './binding.js';
 import type { PrepareRequest } from './messages.js';
 import { cleanupRequest, cleanupResponse, prepareRequest, prepareResponse, recoverRequest, recoverResponse } from './codec.js';
@@ -23,10 +24,11 @@ export function isolatorHandlers(isolator: Isolator): CallHandlers {
     async prepare(bytes) {
       const request = prepareRequest.decode(bytes);
       // Decoded first, so undecodable Mesos bytes fail the call before anything is mounted.
-      const environment = environmentOf(request);
+      const { environment, dockerVolumes } = taskOf(request);
       const result = await isolator.prepare({
         containerId: request.container_id,
         environment,
+        dockerVolumes,
         directory: request.directory,
         ...(request.user ? { user: request.user } : {}),
       });
@@ -39,6 +41,7 @@ export function isolatorHandlers(isolator: Isolator): CallHandlers {
           mountpoint: m.mountpoint,
           container_path: m.containerPath,
           shared: m.shared,
+          ...(m.readOnly && { read_only: true }),
         })),
       });
     },
@@ -53,8 +56,9 @@ export function isolatorHandlers(isolator: Isolator): CallHandlers {
   };
 }
 
-function environmentOf(request: PrepareRequest): Array<[string, string]> {
-  if (request.container_config) return decodeContainerConfig(request.container_config).environment;
-  if (request.executor_info) return decodeExecutorEnvironment(request.executor_info);
+/** The task's variables, and its DOCKER_VOLUME volumes (releases before 0.27 send no ContainerConfig, and have none). */
+function taskOf(request: PrepareRequest): { environment: Array<[string, string]>; dockerVolumes: DockerVolumeInput[] } {
+  if (request.container_config) return decodeContainerRequest(request.container_config);
+  if (request.executor_info) return { environment: decodeExecutorEnvironment(request.executor_info), dockerVolumes: [] };
   throw new Error('the prepare request carries neither a ContainerConfig nor an ExecutorInfo');
 }

@@ -39,6 +39,8 @@ export interface PreparedMount {
   mountpoint: string;
   container_path?: string;
   shared?: boolean;
+  /** The bind must be read-only (a DOCKER_VOLUME volume of mode RO); absent is false. */
+  read_only?: boolean;
 }
 
 export interface PrepareResponse {

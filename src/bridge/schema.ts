@@ -49,6 +49,7 @@ export const BRIDGE_SCHEMA = {
                 mountpoint: { rule: 'required', type: 'string', id: 3 },
                 container_path: { type: 'string', id: 4 },
                 shared: { type: 'bool', id: 5 },
+                read_only: { type: 'bool', id: 6 },
               },
             },
             PrepareResponse: {

@@ -27,7 +27,10 @@ const FLAG_PARAMETERS: ReadonlyArray<readonly [string, string]> = [
 
 /** Defaults, then the config file, then flags. */
 export async function settingsFromArgs(args: ParsedArgs): Promise<Settings> {
-  let settings = DEFAULT_SETTINGS;
+  // Taking over docker/volume's checkpoint is the module's job when it replaces that isolator in an
+  // agent; a command does it only when told to (a modules file, or the flag), so it never takes
+  // the state of an agent that still runs docker/volume.
+  let settings: Settings = { ...DEFAULT_SETTINGS, dockerVolumeCheckpointDir: '' };
   const config = one(args, 'config');
   if (config !== undefined) {
     settings = applyParameters(settings, parametersFromJson(await readFile(config, 'utf8'), config));

@@ -18,6 +18,7 @@ export function defaultParameters(dir: string): Array<[ParameterName, string]> {
   const seconds = (ms: number): string => String(ms / 1000);
   return [
     ['checkpoint', s.checkpointFile],
+    ['docker_volume_checkpoint_dir', s.dockerVolumeCheckpointDir],
     ['mounter', s.mounter],
     ['dvdcli', s.dvdcli],
     ['mount_timeout', seconds(s.mountTimeoutMs)],

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { decodeCheckpoint } from '../checkpoint/codec.js';
 import { readCheckpointBytes } from '../checkpoint/file-store.js';
@@ -5,6 +6,7 @@ import { messageOf, PrepareError } from '../core/errors.js';
 import type { Isolator, Release } from '../core/isolator.js';
 import { summarise } from '../core/records.js';
 import { describeVolume } from '../core/volume.js';
+import { decodeContainerRequest } from '../mesos/decode.js';
 import { openEngine } from '../runtime/engine.js';
 import { showValue } from '../spec/display.js';
 import { acquireStateLock } from '../state/lock.js';
@@ -32,14 +34,19 @@ export const STATE_COMMANDS: Record<string, StateCommand> = {
       user: { value: true },
       env: { value: true, repeat: true },
       'env-file': { value: true, repeat: true },
+      'container-config': { value: true },
     },
     action: async (isolator, args, io) => {
       const containerId = required(args, 'container-id');
+      // As the agent sends it (0.27+): its variables come first, its sandbox and user unless given.
+      const configFile = one(args, 'container-config');
+      const config = configFile === undefined ? undefined : decodeContainerRequest(await readFile(configFile));
       const request = {
         containerId,
-        environment: await readEnvironment(all(args, 'env-file'), all(args, 'env')),
-        directory: path.resolve(one(args, 'directory') ?? process.cwd()),
-        user: one(args, 'user'),
+        environment: [...(config?.environment ?? []), ...(await readEnvironment(all(args, 'env-file'), all(args, 'env')))],
+        dockerVolumes: config?.dockerVolumes ?? [],
+        directory: path.resolve(one(args, 'directory') ?? config?.directory ?? process.cwd()),
+        user: one(args, 'user') ?? (config?.user || undefined),
       };
       let result;
       try {

@@ -2,6 +2,7 @@ export const USAGE = `usage: dvdi <command> [options]
 
 Isolator state (the same engine the Mesos module embeds):
   dvdi prepare --container-id ID [--directory DIR] [--user U] [--env NAME=VALUE]... [--env-file FILE]
+               [--container-config FILE]   a serialized mesos.slave.ContainerConfig: its variables and DOCKER_VOLUME volumes
   dvdi cleanup --container-id ID
   dvdi recover [--alive ID]... [--orphan ID]...
   dvdi status  [--json]

@@ -9,6 +9,8 @@ export interface Settings {
   readonly checkpointFile: string;
   /** The original module's checkpoint (`<work_dir>/meta/dvdimounts.pb`), imported once; '' for none. */
   readonly legacyCheckpointFile: string;
+  /** Mesos' docker/volume isolator's checkpoint directory (`<dir>/<container>/volumes`), taken over when the engine opens; '' for none. */
+  readonly dockerVolumeCheckpointDir: string;
   readonly dvdcli: string;
   readonly mounter: MounterKind;
   readonly mountTimeoutMs: number;
@@ -24,10 +26,13 @@ export interface Settings {
 
 export const CHECKPOINT_DIR = '/var/run/mesos/isolators/mesos-module-dvdi';
 export const CHECKPOINT_NAME = 'dvdimounts.pb';
+/** The agent's default `--docker_volume_checkpoint_dir` (Mesos 1.0-1.11). */
+export const DOCKER_VOLUME_CHECKPOINT_DIR = '/var/run/mesos/isolators/docker/volume';
 
 export const DEFAULT_SETTINGS: Settings = {
   checkpointFile: path.join(CHECKPOINT_DIR, CHECKPOINT_NAME),
   legacyCheckpointFile: '',
+  dockerVolumeCheckpointDir: DOCKER_VOLUME_CHECKPOINT_DIR,
   dvdcli: '/usr/bin/dvdcli',
   mounter: 'dvdcli',
   mountTimeoutMs: 120_000,
@@ -50,6 +55,8 @@ export class SettingsError extends Error {
 export const PARAMETERS = {
   work_dir: 'the agent\'s work directory, as given to the original module; its checkpoint there is imported once',
   checkpoint: 'checkpoint file path',
+  docker_volume_checkpoint_dir:
+    "the checkpoint directory of Mesos' docker/volume isolator (the agent's --docker_volume_checkpoint_dir), whose live mounts are taken over; empty: none",
   dvdcli: 'absolute path of the dvdcli-compatible binary',
   mounter: '`dvdcli` (default) or `plugin`',
   mount_timeout: 'seconds a mount may take',
@@ -112,6 +119,10 @@ export function applyParameters(base: Settings, params: Iterable<readonly [strin
         break;
       case 'checkpoint':
         s.checkpointFile = absolute(key, value);
+        break;
+      case 'docker_volume_checkpoint_dir':
+        // Empty turns the take-over off.
+        s.dockerVolumeCheckpointDir = value === '' ? '' : absolute(key, value);
         break;
       case 'dvdcli':
         s.dvdcli = absolute(key, value);

@@ -1,5 +1,6 @@
 import { showValue } from '../spec/display.js';
-import { parseVolumeSpecs } from '../spec/parse.js';
+import type { DockerVolumeInput } from '../spec/docker-volume.js';
+import { parseTaskVolumes } from '../spec/task-volumes.js';
 import { KeyedLock } from '../util/keyed-lock.js';
 import { BackgroundWork } from './background.js';
 import { bindCommands, type Bind } from './commands.js';
@@ -7,6 +8,7 @@ import { IsolatorError, messageOf, PrepareError } from './errors.js';
 import { GroupCommit } from './group-commit.js';
 import { MounterError, type CheckpointStore, type Clock, type HostPaths, type Logger, type CallLimit, type MountRecord, type Mounter } from './ports.js';
 import {
+  adoptNestedIds,
   containerRecords,
   holdersOf,
   isHolding,
@@ -48,6 +50,8 @@ export const DEFAULT_LIMITS: IsolatorLimits = { prepareTimeoutMs: 120_500, maxVo
 export interface PrepareRequest {
   readonly containerId: string;
   readonly environment: ReadonlyArray<readonly [string, string]>;
+  /** The container's DOCKER_VOLUME volumes (`ContainerInfo.volumes`, Mesos 1.0+), as Mesos sent them. */
+  readonly dockerVolumes?: readonly DockerVolumeInput[];
   /** The container's sandbox directory on the host. */
   readonly directory: string;
   readonly user?: string;
@@ -59,6 +63,8 @@ export interface PreparedMount extends VolumeId {
   readonly containerPath: string;
   /** True when another container already had the volume mounted. */
   readonly shared: boolean;
+  /** Present, and true, when the bind is read-only (a DOCKER_VOLUME volume of mode RO). */
+  readonly readOnly?: boolean;
 }
 
 export interface PrepareResult {
@@ -173,6 +179,13 @@ export class Isolator {
   async recover(alive: readonly string[], orphans: readonly string[]): Promise<RecoveryReport> {
     const { logger } = this.deps;
     const known = new Set([...alive, ...orphans]);
+    const adopted = adoptNestedIds(this.records, known);
+    if (adopted.renamed.length > 0) {
+      for (const { from, to } of adopted.renamed) {
+        logger.info(`recovery: volume recorded for container ${from} belongs to the nested container ${to}`, { containerId: to, recordedAs: from });
+      }
+      await this.commit(adopted.records);
+    }
     const kept = new Set<string>();
     const released: MountRecord[] = [];
     for (const r of this.records) {
@@ -281,10 +294,10 @@ export class Isolator {
   private async prepareLocked(req: PrepareRequest, attempt: Attempt): Promise<PrepareResult> {
     const { logger, paths } = this.deps;
     const id = req.containerId;
-    const { specs, warnings } = parseVolumeSpecs(req.environment, {
-      configuredDvdcli: this.deps.configuredDvdcli,
-      maxVolumes: this.limits.maxVolumes,
-    });
+    const { specs, warnings } = parseTaskVolumes(
+      { environment: req.environment, ...(req.dockerVolumes && { dockerVolumes: req.dockerVolumes }) },
+      { configuredDvdcli: this.deps.configuredDvdcli, maxVolumes: this.limits.maxVolumes },
+    );
     for (const w of warnings) logger.warn(w, { containerId: id });
     if (specs.length === 0) return this.handOver(attempt, { containerId: id, mounts: [], commands: [], mountNamespace: false });
     const requests = groupRequests(specs, req.directory);
@@ -329,8 +342,9 @@ export class Isolator {
       const base = { driver: request.driver, name: request.name, mountpoint: a.mountpoint, shared: !a.fresh };
       if (request.targets.length === 0) mounts.push({ ...base, containerPath: '' });
       for (const t of request.targets) {
-        mounts.push({ ...base, containerPath: t.path });
-        binds.push({ source: a.mountpoint, target: t.path });
+        const readOnly = t.readOnly ? { readOnly: true } : {};
+        mounts.push({ ...base, containerPath: t.path, ...readOnly });
+        binds.push({ source: a.mountpoint, target: t.path, ...readOnly });
       }
     }
     return this.handOver(attempt, { containerId: id, mounts, commands: bindCommands(binds), mountNamespace: binds.length > 0 });
@@ -381,12 +395,16 @@ export class Isolator {
       mountId: id,
       error: '',
     };
-    const live = holdersOf(this.records, request).find((r) => r.state === 'mounted');
+    const mounted = holdersOf(this.records, request).filter((r) => r.state === 'mounted');
+    const live = mounted.find((r) => r.mountpoint !== '') ?? mounted[0];
     if (live) {
-      const saved = this.commit([...this.records, { ...base, state: 'mounted', mountpoint: live.mountpoint, mountId: mountIdOf(live) }]);
-      held({ request, mountpoint: live.mountpoint, fresh: false });
+      // Taken over from Mesos' docker/volume isolator, which records no mountpoint: asked for once, then kept.
+      const mountpoint = live.mountpoint || (await this.locateLocked(request, live, limit));
+      const known = (r: MountRecord) => (recordKey(r) === volumeKey(request) && isHolding(r) && r.mountpoint === '' ? { ...r, mountpoint } : r);
+      const saved = this.commit([...this.records.map(known), { ...base, state: 'mounted', mountpoint, mountId: mountIdOf(live) }]);
+      held({ request, mountpoint, fresh: false });
       await saved;
-      logger.info(`volume already mounted by container ${live.containerId}; sharing it`, { ...fields, mountpoint: live.mountpoint });
+      logger.info(`volume already mounted by container ${live.containerId}; sharing it`, { ...fields, mountpoint });
       return;
     }
     const stale = holdersOf(this.records, request);
@@ -438,6 +456,20 @@ export class Isolator {
     held({ request, mountpoint, fresh: true });
     await saved;
     logger.info('mounted volume', { ...fields, mountpoint, ms: Math.round(clock.now() - started) });
+  }
+
+  /** The mountpoint of a volume another isolator mounted (taken over without one), from the mounter. */
+  private async locateLocked(volume: VolumeId, holder: MountRecord, limit: CallLimit): Promise<string> {
+    const { mounter, logger } = this.deps;
+    const why = `volume ${describeVolume(volume)} is held by container ${holder.containerId} with no recorded mountpoint (taken over from Mesos' docker/volume isolator)`;
+    if (!mounter.locate) throw new IsolatorError(`${why}, and the ${mounter.kind} mounter cannot look it up`);
+    try {
+      const mountpoint = await mounter.locate({ driver: volume.driver, name: volume.name }, limit);
+      logger.info('found the mountpoint of a taken-over volume', { ...this.fields(holder.containerId, volume), mountpoint });
+      return mountpoint;
+    } catch (e) {
+      throw new IsolatorError(`${why}, and its mountpoint cannot be found: ${messageOf(e)}`);
+    }
   }
 
   /**

@@ -50,6 +50,14 @@ export interface Mounter {
    * mounted, after it refused an unmount. Never rejects: doubt is `unknown`.
    */
   probe(req: ProbeRequest, limit?: CallLimit): Promise<VolumePresence>;
+  /**
+   * The host mountpoint of a volume that is mounted, for a volume dvdi took
+   * over without one (Mesos' docker/volume isolator records none): resolves
+   * only to a path the plugin reports that is in the host's mount table;
+   * rejects with a MounterError otherwise. Optional: without it, such a
+   * volume cannot be shared with a new container.
+   */
+  locate?(req: VolumeId, limit?: CallLimit): Promise<string>;
   /** Releases connections and kills children still running; the mounter is not used afterwards. */
   close(): Promise<void>;
 }

@@ -31,6 +31,36 @@ export function mountIdOf(r: MountRecord): string {
   return r.mountId || r.containerId;
 }
 
+/**
+ * Mesos' docker/volume isolator names a container's checkpoint by the
+ * container's own value: a nested container (1.5+) is recorded as `child`,
+ * while Mesos, and dvdi, print it `parent.child`. A mounted record whose
+ * container is not known, but is the last part of known nested ids, is
+ * given to each of them (one record each, so the volume stays mounted until
+ * the last is cleaned up); any other record is left as it is.
+ */
+export function adoptNestedIds(
+  records: readonly MountRecord[],
+  known: ReadonlySet<string>,
+): { records: MountRecord[]; renamed: Array<{ from: string; to: string }> } {
+  const renamed: Array<{ from: string; to: string }> = [];
+  const out: MountRecord[] = [];
+  for (const r of records) {
+    const owners = r.state === 'mounted' && !known.has(r.containerId) ? [...known].filter((k) => k.endsWith(`.${r.containerId}`)).sort() : [];
+    if (owners.length === 0) {
+      out.push(r);
+      continue;
+    }
+    for (const to of owners) {
+      // The owner may hold the volume already through a record of its own.
+      const holds = (o: MountRecord) => o.containerId === to && isHolding(o) && recordKey(o) === recordKey(r);
+      if (!records.some(holds) && !out.some(holds)) out.push({ ...r, containerId: to });
+      renamed.push({ from: r.containerId, to });
+    }
+  }
+  return { records: out, renamed };
+}
+
 export interface VolumeStatus extends VolumeId {
   readonly mountpoint: string;
   readonly state: 'mounted' | 'mounting' | 'unmount-pending';

@@ -1,7 +1,9 @@
 /** What a task asks for, after validation: one entry per requested volume. */
 export interface VolumeSpec {
-  /** Slot number from the variable suffix (unsuffixed is 0). */
+  /** Slot number from the variable suffix (unsuffixed is 0); a DOCKER_VOLUME volume's place in `ContainerInfo.volumes`. */
   readonly slot: number;
+  /** How messages name a volume not asked for through the variables (a DOCKER_VOLUME volume). */
+  readonly label?: string;
   readonly driver: string;
   readonly name: string;
   /** Option pairs in the order the task gave them. */
@@ -9,6 +11,8 @@ export interface VolumeSpec {
   readonly explicitCreate: boolean;
   /** As the task wrote it; empty means no bind. */
   readonly containerPath: string;
+  /** The bind is read-only (a DOCKER_VOLUME volume of mode RO). */
+  readonly readOnly?: boolean;
 }
 
 /** A volume's identity is the exact (driver, name) pair. */

@@ -40,6 +40,52 @@ const root = protobuf.Root.fromJSON({
           fields: {
             // Required before Mesos 1.0, optional since (the default executor has none).
             command: { type: 'CommandInfo', id: 7 },
+            // Where 1.0 (and the in-tree docker/volume isolator up to 1.4) reads the volumes.
+            container: { type: 'ContainerInfo', id: 11 },
+          },
+        },
+        // Enums are read as plain numbers, so a value of a later release is seen as it is, not refused.
+        ContainerInfo: {
+          fields: {
+            type: { type: 'int32', id: 1 },
+            volumes: { rule: 'repeated', type: 'Volume', id: 2 },
+          },
+        },
+        // Mesos declares container_path and mode required; they are optional here so that a
+        // malformed volume of a source dvdi does not serve never fails the decode.
+        Volume: {
+          fields: {
+            container_path: { type: 'string', id: 1 },
+            mode: { type: 'int32', id: 3 },
+            source: { type: 'Source', id: 5 },
+          },
+          nested: {
+            Source: {
+              fields: {
+                type: { type: 'int32', id: 1 },
+                docker_volume: { type: 'DockerVolume', id: 2 },
+              },
+              nested: {
+                DockerVolume: {
+                  fields: {
+                    driver: { type: 'string', id: 1 },
+                    name: { type: 'string', id: 2 },
+                    driver_options: { type: 'mesos.Parameters', id: 3 },
+                  },
+                },
+              },
+            },
+          },
+        },
+        Parameters: {
+          fields: {
+            parameter: { rule: 'repeated', type: 'Parameter', id: 1 },
+          },
+        },
+        Parameter: {
+          fields: {
+            key: { type: 'string', id: 1 },
+            value: { type: 'string', id: 2 },
           },
         },
         slave: {
@@ -54,6 +100,8 @@ const root = protobuf.Root.fromJSON({
                 executor_info: { type: 'mesos.ExecutorInfo', id: 8 },
                 // 1.1+: the command the container runs, with the task's variables (a nested container's own).
                 command_info: { type: 'mesos.CommandInfo', id: 11 },
+                // 1.1+: the container's own ContainerInfo (a command task's, an executor's, a nested container's).
+                container_info: { type: 'mesos.ContainerInfo', id: 12 },
               },
             },
             ContainerState: {
@@ -95,7 +143,36 @@ export interface CommandInfoObject {
 
 export interface ExecutorInfoObject {
   command?: CommandInfoObject;
+  container?: ContainerInfoObject;
 }
+
+export interface ParameterObject {
+  key?: string;
+  value?: string;
+}
+
+export interface VolumeObject {
+  container_path?: string;
+  mode?: number;
+  source?: {
+    type?: number;
+    docker_volume?: {
+      driver?: string;
+      name?: string;
+      driver_options?: { parameter: ParameterObject[] };
+    };
+  };
+}
+
+export interface ContainerInfoObject {
+  type?: number;
+  volumes: VolumeObject[];
+}
+
+/** `Volume.Source.Type` and `Volume.Mode` values (mesos.proto, 1.0-1.11). */
+export const VOLUME_SOURCE_DOCKER_VOLUME = 1;
+export const VOLUME_MODE_RW = 1;
+export const VOLUME_MODE_RO = 2;
 
 export interface ContainerConfigObject {
   executorInfoLegacy?: ExecutorInfoObject;
@@ -103,6 +180,7 @@ export interface ContainerConfigObject {
   user?: string;
   executor_info?: ExecutorInfoObject;
   command_info?: CommandInfoObject;
+  container_info?: ContainerInfoObject;
 }
 
 export interface ContainerStateObject {

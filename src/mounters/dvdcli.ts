@@ -8,9 +8,9 @@ import {
   type UnmountRequest,
   type VolumePresence,
 } from '../core/ports.js';
-import { describeVolume } from '../core/volume.js';
+import { describeVolume, type VolumeId } from '../core/volume.js';
 import { runProgram, type RunResult } from '../util/run-program.js';
-import { presenceFrom, unknownPresence } from './presence.js';
+import { mountedAnswer, presenceFrom, unknownPresence } from './presence.js';
 
 /** How dvdcli-compatible tools say a volume does not exist (dvdi volume says "no such volume"). */
 const NO_VOLUME = /no such volume|not found|does not exist|doesn't exist/i;
@@ -85,6 +85,19 @@ export class DvdcliMounter implements Mounter {
       return unknownPresence(`dvdcli path printed no usable path: ${said}`);
     }
     return presenceFrom([lines[0]?.trim() ?? ''], req.mountpoint);
+  }
+
+  /** `dvdcli path` (with explicit create, so nothing is created): one absolute path, mounted on the host. */
+  async locate(req: VolumeId, limit?: CallLimit): Promise<string> {
+    const args = ['path', `--volumedriver=${req.driver}`, `--volumename=${req.name}`, '--explicitcreate=true'];
+    const result = await this.run(args, this.settings.mountTimeoutMs, req, limit);
+    const lines = result.stdout.split('\n').filter((l) => l.trim() !== '');
+    if (result.timedOut || result.code !== 0 || lines.length > 1) throw failure('path', req, result, `printed ${lines.length} lines instead of one mountpoint`);
+    try {
+      return await mountedAnswer(lines.map((l) => l.trim()));
+    } catch (e) {
+      throw new MounterError(`dvdcli path of ${describeVolume(req)}`, (e as Error).message);
+    }
   }
 
   async close(): Promise<void> {

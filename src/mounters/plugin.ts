@@ -34,7 +34,7 @@ import { DEFAULT_PLUGIN_DIRS, PluginNotFoundError, findPlugin, type PluginDirs }
 import { PluginError } from '../plugin/errors.js';
 import type { PluginVolume } from '../plugin/protocol.js';
 import { retryDelay, sleep } from '../plugin/backoff.js';
-import { presenceFrom, unknownPresence } from './presence.js';
+import { mountedAnswer, presenceFrom, unknownPresence } from './presence.js';
 
 export interface PluginMounterSettings {
   readonly socketDirs?: readonly string[];
@@ -120,6 +120,20 @@ export class PluginMounter implements Mounter {
     }
   }
 
+  /** Get's mountpoint, then Path's (REX-Ray answers Path with '' even while mounted): the first mounted on the host. */
+  locate(req: VolumeId, limit?: CallLimit): Promise<string> {
+    return this.sequence('locate', req, this.settings.mountTimeoutMs, limit, async (client, call) => {
+      await client.activate(call);
+      const volume = await client.get(req.name, call);
+      const answers = [volume.Mountpoint ?? '', await client.path(req.name, call)];
+      try {
+        return await mountedAnswer(answers);
+      } catch (e) {
+        throw new MounterError(`cannot locate ${describeVolume(req)}`, (e as Error).message);
+      }
+    });
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     const clients = [...this.clients.values()];
@@ -129,7 +143,7 @@ export class PluginMounter implements Mounter {
 
   /** Runs one sequence under its overall time limit, turning every failure into a MounterError. */
   private async sequence<T>(
-    op: 'mount' | 'unmount' | 'check',
+    op: 'mount' | 'unmount' | 'check' | 'locate',
     volume: VolumeId,
     timeoutMs: number,
     limit: CallLimit | undefined,

@@ -23,6 +23,20 @@ export async function presenceFrom(answers: readonly string[], recorded: string)
   return { state: 'unknown', detail: 'the plugin reports no mountpoint, which alone does not prove it is unmounted' };
 }
 
+/**
+ * The first of the plugin's answers that is mounted on the host, for a volume
+ * dvdi took over without a mountpoint: a bind from a path that is not mounted
+ * would give the task an empty directory of the host's own disk.
+ */
+export async function mountedAnswer(answers: readonly string[]): Promise<string> {
+  const paths = [...new Set(answers.filter((p) => p.startsWith('/')))];
+  if (paths.length === 0) throw new Error('the plugin reports no mountpoint for it');
+  const mounted = new Set((await readMountInfo()).map((m) => m.mountPoint));
+  const live = paths.find((p) => mounted.has(p));
+  if (live === undefined) throw new Error(`nothing is mounted at ${paths.join(', ')}, the mountpoint the plugin reports`);
+  return live;
+}
+
 export function unknownPresence(why: string): VolumePresence {
   return { state: 'unknown', detail: why };
 }

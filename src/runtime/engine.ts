@@ -1,4 +1,5 @@
 import { FileCheckpointStore } from '../checkpoint/file-store.js';
+import { importDockerVolumeCheckpoints } from '../checkpoint/docker-volume-import.js';
 import { importLegacyCheckpoint } from '../checkpoint/legacy-import.js';
 import type { Settings } from '../config/settings.js';
 import { Isolator } from '../core/isolator.js';
@@ -51,6 +52,10 @@ export interface EngineOptions {
 export async function openEngine(settings: Settings, logger: Logger, options: EngineOptions = {}): Promise<Engine> {
   if (settings.legacyCheckpointFile) {
     await importLegacyCheckpoint(settings.legacyCheckpointFile, settings.checkpointFile, logger);
+  }
+  // After the original module's: that import happens only while dvdi has no checkpoint of its own.
+  if (settings.dockerVolumeCheckpointDir) {
+    await importDockerVolumeCheckpoints(settings.dockerVolumeCheckpointDir, settings.checkpointFile, logger);
   }
   const mounter = createMounter(settings, logger);
   const isolator = await Isolator.open({
