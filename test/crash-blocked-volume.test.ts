@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { dvdi, dvdiAsync, startDvdi, waitFor } from './helpers/cli.js';
 import { Harness } from './helpers/harness.js';
+import { killAndWait } from './helpers/process.js';
 import { ServedPlugin } from './helpers/served-plugin.js';
 
 // Issue 6 §1: a prepare killed after its intent was checkpointed, while the plugin was stopped,
@@ -32,8 +33,7 @@ async function killPrepareAfterIntent(container: string, volume: string): Promis
   plugin.signal('SIGSTOP');
   const child = startDvdi(['prepare', ...flags, '--container-id', container, '--directory', h.sandbox, ...volumeEnv(volume)]);
   await waitFor(() => status().some((v) => v.name === volume && v.state === 'mounting'), 'the intent in the checkpoint');
-  child.kill('SIGKILL');
-  await new Promise((r) => child.on('close', r));
+  await killAndWait(child);
   plugin.signal('SIGCONT');
 }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { GroupCommit } from '../src/core/group-commit.js';
+import { waitFor } from './helpers/cli.js';
 import { Harness, env } from './helpers/harness.js';
 
 /** A store whose writes finish when the test says so, recording what each write saw. */
@@ -83,8 +84,11 @@ describe('group commit of checkpoint writes', () => {
       const { FileCheckpointStore } = await import('../src/checkpoint/file-store.js');
       const saves = { count: 0 };
       const save = FileCheckpointStore.prototype.save;
-      FileCheckpointStore.prototype.save = function (records) {
+      FileCheckpointStore.prototype.save = async function (records) {
         saves.count += 1;
+        // The first write lasts until every prepare has asked for its intent to be written, as a slow
+        // disk would make it; without that, how many requests meet during a write is up to timing.
+        if (saves.count === 1) await waitFor(() => iso.status().length === 12, 'the 12 intents');
         return save.call(this, records);
       };
       try {

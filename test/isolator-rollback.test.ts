@@ -10,13 +10,22 @@ beforeEach(() => {
 });
 afterEach(() => h.dispose());
 
+/**
+ * A mount timeout that the fake dvdcli (a Node program) surely outlives only by hanging: it has
+ * started, logged its call and, when told, mounted well before it, even on a busy machine.
+ */
+const STARTED_BY_TIMEOUT_MS = 3_000;
+
 const threeVolumes = env({ DVDI_VOLUME_NAME: 'one', DVDI_VOLUME_NAME1: 'two', DVDI_VOLUME_NAME2: 'three' });
 
 describe('all-or-nothing prepare', () => {
   it('releases every volume it mounted, in reverse order, and unmounts them after the call, when the last mount fails', async () => {
-    h.dvdcli.behave({ 'mount:three': 'fail', 'mount:one': 'ok', 'mount:two': 'slow:500' });
+    h.dvdcli.behave({ 'mount:three': 'fail', 'mount:one': 'ok', 'mount:two': 'gate' });
     const iso = await h.open();
     const failure = iso.prepare({ containerId: 'c1', environment: threeVolumes, directory: h.sandbox });
+    // `two` finishes mounting only once the isolator holds `one`: the order is fixed, not a race of timers.
+    await waitFor(() => h.logs.some((l) => l.line.startsWith('mounted volume') && /volume=one\b/.test(l.line)), 'the mount of one');
+    h.dvdcli.open('mount', 'two');
     await expect(failure).rejects.toThrow(/mount of rexray\/three failed: .*refused by the plugin.*unmounting rexray\/two, rexray\/one in the background/);
     // `two` finished mounting last, so it is released first.
     expect(h.logged('rolling back').map((l) => /volume=(\w+)/.exec(l.line)?.[1])).toEqual(['two', 'one']);
@@ -66,7 +75,7 @@ describe('all-or-nothing prepare', () => {
 
   it('kills a hung dvdcli and its process group at the mount timeout', async () => {
     h.dvdcli.behave({ mount: 'hang' });
-    const iso = await h.open(h.mounter({ mountTimeoutMs: 500 }));
+    const iso = await h.open(h.mounter({ mountTimeoutMs: STARTED_BY_TIMEOUT_MS }));
     await expect(iso.prepare({ containerId: 'c1', environment: env({ DVDI_VOLUME_NAME: 'v' }), directory: h.sandbox })).rejects.toThrow(
       /timed out and was killed/,
     );
@@ -80,7 +89,7 @@ describe('all-or-nothing prepare', () => {
 
   it('undoes a mount that completed after its timeout', async () => {
     h.dvdcli.behave({ mount: 'mount-then-hang' });
-    const iso = await h.open(h.mounter({ mountTimeoutMs: 1_500 }));
+    const iso = await h.open(h.mounter({ mountTimeoutMs: STARTED_BY_TIMEOUT_MS }));
     const mp = h.dvdcli.mountpoint('rexray', 'v');
     await expect(iso.prepare({ containerId: 'c1', environment: env({ DVDI_VOLUME_NAME: 'v' }), directory: h.sandbox })).rejects.toThrow(
       /timed out/,
@@ -93,7 +102,7 @@ describe('all-or-nothing prepare', () => {
 
   it('keeps a timed-out mount pending when its undo is refused and the volume is mounted', async () => {
     h.dvdcli.behave({ mount: 'mount-then-hang', unmount: 'fail' });
-    const iso = await h.open(h.mounter({ mountTimeoutMs: 1_500 }));
+    const iso = await h.open(h.mounter({ mountTimeoutMs: STARTED_BY_TIMEOUT_MS }));
     await expect(iso.prepare({ containerId: 'c1', environment: env({ DVDI_VOLUME_NAME: 'v' }), directory: h.sandbox })).rejects.toThrow(
       /timed out/,
     );

@@ -19,6 +19,7 @@ import { dvdi, startDvdi, waitFor } from './helpers/cli.js';
 import { cleanupUnder } from './helpers/loop-cleanup.js';
 import { mountsUnder } from './helpers/mounts.js';
 import { builtFile } from './helpers/native-build.js';
+import { exited, freePorts, killAndWait, stopChild } from './helpers/process.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const TREES = process.env.MESOS_TREES;
@@ -52,16 +53,13 @@ function startLogged(program: string, args: string[], log: string): ChildProcess
   const fd = openSync(log, 'a');
   const child = spawn(program, args, { stdio: ['ignore', fd, fd] });
   closeSync(fd);
+  // Its exit is recorded from the start: a task may end before the test waits for it.
+  void exited(child).catch(() => undefined);
   return child;
 }
 
-function stop(child: ChildProcess | undefined): Promise<void> {
-  if (child === undefined || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill('SIGTERM');
-    setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
-  });
+async function stop(child: ChildProcess | undefined): Promise<void> {
+  if (child !== undefined) await stopChild(child, 'SIGTERM', 10_000);
 }
 
 describe('the module in a real Mesos agent', () => {
@@ -73,9 +71,16 @@ describe('the module in a real Mesos agent', () => {
       let work: string;
       const children: ChildProcess[] = [];
       let agentLog: string;
+      // Chosen free at the start, not fixed: another run on this host (another checkout, a real
+      // Mesos) may hold any fixed port. The agent keeps its port across its restart.
+      let master = '';
+      let agentPort = 0;
 
       beforeAll(async () => {
         work = realpathSync(mkdtempSync(path.join(tmpdir(), `dvdi-agent-${version}-`)));
+        const [masterPort, port] = await freePorts(2);
+        master = `127.0.0.1:${masterPort!}`;
+        agentPort = port!;
         agentLog = path.join(work, 'agent.log');
         // The module, ABI detected from the agent's own libmesos.
         // Asynchronous: a compile takes long enough to starve the test worker's event loop.
@@ -89,7 +94,8 @@ describe('the module in a real Mesos agent', () => {
             DVDI_MODULE_DIR: work,
           },
         });
-        expect(made.stderr).toBe('');
+        // make isolator builds the rest first: npm's own notices aside, nothing may warn.
+        expect(made.stderr.split('\n').filter((line) => line !== '' && !line.startsWith('npm warn'))).toEqual([]);
         expect(made.stdout).toContain('uses the cxx11 C++ ABI');
 
         const sockets = path.join(work, 'plugins');
@@ -97,19 +103,23 @@ describe('the module in a real Mesos agent', () => {
         children.push(startDvdi(['plugin', 'serve', '--name', 'rexray', '--socket', path.join(sockets, 'rexray.sock'), '--root', path.join(work, 'volumes')]));
         await waitFor(() => existsSync(path.join(sockets, 'rexray.sock')), 'the plugin socket');
         const config = dvdi([
-          'module-config', '--library', path.join(work, `libmesos_dvdi_isolator-${version}.so`),
+          // make isolator's directory as built: the runtime library and bundle beside the module need no parameter.
+          'module-config', '--library', path.join(work, `mesos-${version}`, `libmesos_dvdi_isolator-${version}.so`),
           '--param', 'mounter=plugin',
           '--param', `plugin_socket_dirs=${sockets}`,
           '--param', `plugin_spec_dirs=${sockets}`,
           '--param', `checkpoint=${path.join(work, 'dvdimounts.pb')}`,
-          '--param', `runtime_library=${runtime!}`,
-          '--param', `bundle=${path.join(ROOT, 'dist/dvdi-runtime.cjs')}`,
+          '--param', `docker_volume_checkpoint_dir=${path.join(work, 'docker-volume')}`,
         ]);
         expect(config.status).toBe(0);
-        writeFileSync(path.join(work, 'dvdi-mod.json'), config.stdout);
+        // Only the usual parameters: the module finds the runtime library and the bundle beside itself.
+        const modules = JSON.parse(config.stdout) as { libraries: Array<{ modules: Array<{ parameters: Array<{ key: string }> }> }> };
+        const module = modules.libraries[0]!.modules[0]!;
+        module.parameters = module.parameters.filter((p) => p.key !== 'runtime_library' && p.key !== 'bundle');
+        writeFileSync(path.join(work, 'dvdi-mod.json'), JSON.stringify(modules));
 
         children.push(startLogged(path.join(build, 'src/mesos-master'), [
-          '--ip=127.0.0.1', '--port=15050', `--work_dir=${path.join(work, 'master')}`, '--registry=in_memory',
+          '--ip=127.0.0.1', `--port=${master.split(':')[1]}`, `--work_dir=${path.join(work, 'master')}`, '--registry=in_memory',
         ], path.join(work, 'master.log')));
         agent = startAgent();
         await waitFor(() => text(agentLog).includes('Registered with master'), 'the agent to register', 120_000);
@@ -128,7 +138,7 @@ describe('the module in a real Mesos agent', () => {
             : [];
         const [program, ...prefix] = [...hideInit, path.join(build, 'src/mesos-slave')];
         const child = startLogged(program!, [...prefix,
-          '--master=127.0.0.1:15050', '--ip=127.0.0.1', '--port=15051', `--work_dir=${path.join(work, 'agent')}`,
+          `--master=${master}`, '--ip=127.0.0.1', `--port=${agentPort}`, `--work_dir=${path.join(work, 'agent')}`,
           `--modules=file://${path.join(work, 'dvdi-mod.json')}`, `--launcher_dir=${path.join(build, 'src')}`,
           '--resources=cpus:2;mem:1024;disk:1024', '--recover=reconnect',
           '--isolation=posix/cpu,posix/mem,com_emccode_mesos_DockerVolumeDriverIsolator', ...systemd,
@@ -144,7 +154,7 @@ describe('the module in a real Mesos agent', () => {
        */
       const startTask = (name: string, volume: number, containerPath: number, command: string, log: string, extra: string[] = []): ChildProcess => {
         const execute = startLogged(path.join(build, 'src/mesos-execute'), [
-          '--master=127.0.0.1:15050', `--name=${name}`, '--resources=cpus:0.1;mem:32', `--command=${command}`,
+          `--master=${master}`, `--name=${name}`, '--resources=cpus:0.1;mem:32', `--command=${command}`,
           `--env=${JSON.stringify({ DVDI_VOLUME_NAME: volume, DVDI_VOLUME_CONTAINERPATH: containerPath })}`,
           ...extra,
         ], log);
@@ -173,7 +183,7 @@ describe('the module in a real Mesos agent', () => {
         expect(mountsUnder(volumes).length).toBeGreaterThan(0);
         expect(mountsUnder(path.join(work, 'agent'))).toEqual([]);
 
-        await new Promise<void>((resolve) => execute.once('exit', () => resolve()));
+        await exited(execute);
         expect(text(path.join(work, 'execute.log'))).toContain('TASK_FINISHED');
         const runs = path.join(work, 'agent');
         const stdout = readdirSync(runs, { recursive: true, encoding: 'utf8' }).find((p) => p.endsWith(`${path.sep}stdout`));
@@ -193,8 +203,7 @@ describe('the module in a real Mesos agent', () => {
         const mounted = mountsUnder(volumes);
         expect(mounted.length).toBeGreaterThan(0);
 
-        agent.kill('SIGKILL');
-        await new Promise<void>((resolve) => agent.once('exit', () => resolve()));
+        await killAndWait(agent);
         const recoveries = text(agentLog).split('Finished recovery').length;
         agent = startAgent();
         await waitFor(() => text(agentLog).split('Finished recovery').length > recoveries, 'the agent to recover', 120_000);
@@ -203,7 +212,7 @@ describe('the module in a real Mesos agent', () => {
         expect(mountsUnder(volumes)).toEqual(mounted);
 
         writeFileSync(stopFile, '');
-        await new Promise<void>((resolve) => execute.once('exit', () => resolve()));
+        await exited(execute);
         expect(text(log)).toContain('TASK_FINISHED');
         await waitFor(() => mountsUnder(volumes).length === 0, 'the volume to be unmounted', 60_000);
       }, 400_000);

@@ -128,16 +128,19 @@ describe('plugin mounter', () => {
 
   it('applies the mount timeout to the whole sequence', async () => {
     await plugin.addVolume('vol1');
+    // Each call alone fits in the timeout, both together do not (timers never fire early, so Get + Mount
+    // always exceed it); Get answers with ample room to spare before it, even on a busy machine.
     plugin.script(Method.Get, { kind: 'slow', ms: 150 });
-    plugin.script(Method.Mount, { kind: 'slow', ms: 150 });
-    const err = await failure(mounter({ mountTimeoutMs: 200 }).mount(request()));
-    expect(err.message).toBe('cannot mount testdrv/vol1: plugin "testdrv" VolumeDriver.Mount: the mount timeout of 200 ms expired');
+    plugin.script(Method.Mount, { kind: 'slow', ms: 1_400 });
+    const err = await failure(mounter({ mountTimeoutMs: 1_500 }).mount(request()));
+    expect(err.message).toBe('cannot mount testdrv/vol1: plugin "testdrv" VolumeDriver.Mount: the mount timeout of 1500 ms expired');
   });
 
   it('applies the unmount timeout to a plugin that never answers', async () => {
     plugin.script(Method.Unmount, { kind: 'hang' });
-    const err = await failure(mounter({ unmountTimeoutMs: 200 }).unmount({ driver: 'testdrv', name: 'vol1', mountId: 'c' }));
-    expect(err.message).toBe('cannot unmount testdrv/vol1: plugin "testdrv" VolumeDriver.Unmount: the unmount timeout of 200 ms expired');
+    // Long enough for the Unmount to reach the plugin (in this process) before it, on a busy machine.
+    const err = await failure(mounter({ unmountTimeoutMs: 1_000 }).unmount({ driver: 'testdrv', name: 'vol1', mountId: 'c' }));
+    expect(err.message).toBe('cannot unmount testdrv/vol1: plugin "testdrv" VolumeDriver.Unmount: the unmount timeout of 1000 ms expired');
     expect(plugin.callsOf(Method.Unmount)).toHaveLength(1);
   });
 
@@ -154,7 +157,8 @@ describe('plugin mounter', () => {
 
   it('waits briefly for a plugin whose socket is being recreated', async () => {
     await plugin.stop();
-    const m = mounter({ connectRetryMs: 3000 });
+    // The budget only bounds the wait: the mount goes on as soon as the socket is back, 150 ms on.
+    const m = mounter({ connectRetryMs: 15_000 });
     const pending = m.mount(request());
     setTimeout(() => void plugin.restart(), 150);
     expect(await pending).toBe(plugin.mountpointOf('vol1'));

@@ -8,6 +8,7 @@ import { readMountInfo } from '../src/plugin/server/mountinfo.js';
 import { DVDI } from './helpers/cli.js';
 import { cleanupUnder, loopDevicesOf } from './helpers/loop-cleanup.js';
 import { pluginCall } from './helpers/plugin-call.js';
+import { exited, killAndWait } from './helpers/process.js';
 
 function captureIo() {
   const out = { stdout: '', stderr: '' };
@@ -68,12 +69,7 @@ describe('dvdi plugin serve, as a process', () => {
   });
 
   afterEach(async () => {
-    for (const child of children.splice(0)) {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGKILL');
-        await new Promise((resolve) => child.once('exit', resolve));
-      }
-    }
+    for (const child of children.splice(0)) await killAndWait(child);
   });
 
   afterAll(async () => {
@@ -85,9 +81,9 @@ describe('dvdi plugin serve, as a process', () => {
     const child = spawn(process.execPath, [DVDI, 'plugin', 'serve', ...argv]);
     children.push(child);
     let stderr = '';
-    const exit = new Promise<{ code: number | null; stderr: string }>((resolve) =>
-      child.once('exit', (code) => resolve({ code, stderr })),
-    );
+    // Its last lines may still be in the pipe at 'exit': the result waits for stderr to close too.
+    const stderrClosed = new Promise((resolve) => child.stderr.once('close', resolve));
+    const exit = Promise.all([exited(child), stderrClosed]).then(([{ code }]) => ({ code, stderr }));
     await new Promise<void>((resolve, reject) => {
       child.stderr.on('data', (chunk: Buffer) => {
         stderr += chunk.toString('utf8');

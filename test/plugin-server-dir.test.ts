@@ -8,6 +8,7 @@ import type { LogFields, Logger } from '../src/core/ports.js';
 import { startPluginServer, type PluginServer } from '../src/plugin/server/server.js';
 import { cleanupUnder } from './helpers/loop-cleanup.js';
 import { pluginCall } from './helpers/plugin-call.js';
+import { killAndWait } from './helpers/process.js';
 
 function memoryLogger(lines: string[]): Logger {
   const add = (level: string) => (message: string, fields?: LogFields) => lines.push(`${level} ${message} ${JSON.stringify(fields ?? {})}`);
@@ -235,8 +236,7 @@ describe('plugin server, dir backend', () => {
       `require('net').createServer().listen(${JSON.stringify(socketPath)}, () => console.log('up'))`,
     ]);
     await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
-    child.kill('SIGKILL');
-    await new Promise((resolve) => child.once('exit', resolve));
+    await killAndWait(child);
     expect((await stat(socketPath)).isSocket()).toBe(true);
 
     await start();

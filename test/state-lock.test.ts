@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { acquireStateLock, lockHolder, RUNTIME_ROLE } from '../src/state/lock.js';
 import { dvdi, dvdiAsync, startDvdi, waitFor } from './helpers/cli.js';
 import { Harness } from './helpers/harness.js';
+import { killAndWait } from './helpers/process.js';
 
 let h: Harness;
 beforeEach(() => {
@@ -43,11 +44,9 @@ describe('the state lock', () => {
     h.dvdcli.behave({ mount: 'slow:200' });
     for (let round = 0; round < 8; round++) {
       const child = startDvdi(['prepare', ...h.cliFlags, '--container-id', `c${round}`, '--directory', h.sandbox, '--env', `DVDI_VOLUME_NAME=v${round}`]);
-      // Listened for from the start: the command may finish before the kill.
-      const closed = new Promise((r) => child.on('close', r));
       await new Promise((r) => setTimeout(r, Math.floor(next() * 600)));
-      child.kill('SIGKILL');
-      await closed;
+      // The command may have finished before the kill.
+      await killAndWait(child);
       expect(await lockHolder(h.checkpoint), `seed ${seed} round ${round}`).toBeUndefined();
     }
     const r = await dvdiAsync(['recover', ...h.cliFlags]);
@@ -86,10 +85,8 @@ describe('the state lock', () => {
   it('names the holder while another command has it', async () => {
     h.dvdcli.behave({ mount: 'hang' });
     const child = startDvdi(['prepare', ...h.cliFlags, '--container-id', 'c', '--directory', h.sandbox, '--env', 'DVDI_VOLUME_NAME=v']);
-    const closed = new Promise((r) => child.on('close', r));
     await waitFor(() => h.dvdcli.calls().length > 0, 'the mount to start');
     expect(await lockHolder(h.checkpoint)).toMatchObject({ pid: child.pid, role: 'dvdi prepare' });
-    child.kill('SIGKILL');
-    await closed;
+    await killAndWait(child);
   });
 });

@@ -188,20 +188,22 @@ describe('dvdi volume errors', () => {
   });
 
   it('exits 1 when the plugin does not answer in time', async () => {
+    // The timeout covers the calls before the hung one too (Activate, Get, Create): 1 s leaves them
+    // ample room on a busy machine, so it is always the hung call that the message names.
     plugin.script(Method.Mount, { kind: 'hang' });
     expectFailure(
-      await run(['mount', drv, '--volumename=v1'], { DVDI_MOUNT_TIMEOUT: '0.2' }),
-      'dvdi volume mount: cannot mount testdrv/v1: plugin "testdrv" VolumeDriver.Mount: the mount timeout of 200 ms expired',
+      await run(['mount', drv, '--volumename=v1'], { DVDI_MOUNT_TIMEOUT: '1' }),
+      'dvdi volume mount: cannot mount testdrv/v1: plugin "testdrv" VolumeDriver.Mount: the mount timeout of 1000 ms expired',
     );
     plugin.script(Method.Unmount, { kind: 'hang' });
     expectFailure(
-      await run(['unmount', drv, '--volumename=v1', '--unmount-timeout=0.2']),
-      'dvdi volume unmount: cannot unmount testdrv/v1: plugin "testdrv" VolumeDriver.Unmount: the unmount timeout of 200 ms expired',
+      await run(['unmount', drv, '--volumename=v1', '--unmount-timeout=1']),
+      'dvdi volume unmount: cannot unmount testdrv/v1: plugin "testdrv" VolumeDriver.Unmount: the unmount timeout of 1000 ms expired',
     );
     plugin.script(Method.List, { kind: 'hang' });
     expectFailure(
-      await run(['list', drv, '--mount-timeout=0.2']),
-      `dvdi volume list: plugin "testdrv" VolumeDriver.List: no answer within 200 ms from unix://${join(socketDir, 'testdrv.sock')}`,
+      await run(['list', drv, '--mount-timeout=1']),
+      `dvdi volume list: plugin "testdrv" VolumeDriver.List: no answer within 1000 ms from unix://${join(socketDir, 'testdrv.sock')}`,
     );
   });
 });

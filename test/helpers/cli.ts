@@ -1,6 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { exited } from './process.js';
 
 /** The built CLI: `npm test` builds before running the suite. */
 export const DVDI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
@@ -37,7 +38,10 @@ export function dvdiAsync(args: readonly string[]): Promise<CliResult> {
 
 export function startDvdi(args: readonly string[]): ChildProcess {
   ensureBuilt();
-  return spawn(process.execPath, [DVDI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [DVDI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Its exit is recorded from the start: wait for it with `exited(child)`, never with a late `on('close')`.
+  void exited(child).catch(() => undefined);
+  return child;
 }
 
 /** Polls until `check` holds; the limit only stops a broken test from hanging. */

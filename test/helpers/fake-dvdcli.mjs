@@ -4,7 +4,9 @@
 // call, and misbehaves on demand as told by $FAKE_DVDCLI_STATE/behaviour.json:
 // { "mount:NAME" | "mount" | "unmount:NAME" | "unmount": "ok" | "empty" |
 //   "exit0-garbage" | "exit2" | "fail" | "hang" | "slow:MS" | "two-lines" |
-//   "mount-then-hang" }.
+//   "mount-then-hang" | "gate" }. "gate" waits until the test opens it (the
+//   file $FAKE_DVDCLI_STATE/gate-OP-NAME exists), then behaves: an order of
+//   events fixed by the test, never by timing.
 import { execFileSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
@@ -41,6 +43,17 @@ if (how === 'hang') {
   setInterval(() => {}, 1000);
 } else {
   if (how.startsWith('slow:')) sleep(Number(how.slice(5)));
+  if (how === 'gate') {
+    const gate = path.join(state, `gate-${op}-${opts.volumename}`);
+    // Bounded: a broken test must not leave a dvdcli behind for good.
+    for (let waited = 0; !existsSync(gate); waited += 10) {
+      if (waited > 120_000) {
+        process.stderr.write(`gate ${gate} never opened\n`);
+        process.exit(1);
+      }
+      sleep(10);
+    }
+  }
   run();
 }
 

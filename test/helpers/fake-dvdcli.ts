@@ -33,6 +33,11 @@ export class FakeDvdcli {
     writeFileSync(path.join(this.state, 'behaviour.json'), JSON.stringify(behaviour));
   }
 
+  /** Lets a dvdcli call told to "gate" go on. */
+  open(op: string, name: string): void {
+    writeFileSync(path.join(this.state, `gate-${op}-${name}`), '');
+  }
+
   calls(): FakeCall[] {
     const file = path.join(this.state, 'calls.log');
     if (!existsSync(file)) return [];

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { DVDI, waitFor } from './cli.js';
+import { exited } from './process.js';
 
 /** `dvdi plugin serve` as its own process (so a test can SIGSTOP or kill it), dir backend. */
 export class ServedPlugin {
@@ -19,8 +20,12 @@ export class ServedPlugin {
 
   async start(): Promise<void> {
     const args = ['plugin', 'serve', '--name', this.name, '--socket', this.socket, '--root', path.join(this.root, 'plugin-root'), '--backend', 'dir'];
-    this.child = spawn(process.execPath, [DVDI, ...args], { stdio: 'ignore' });
-    await waitFor(() => existsSync(this.socket), 'the plugin socket', 15_000);
+    const child = spawn(process.execPath, [DVDI, ...args], { stdio: 'ignore' });
+    this.child = child;
+    await waitFor(() => {
+      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`dvdi plugin serve exited (${child.exitCode ?? child.signalCode}) before listening`);
+      return existsSync(this.socket);
+    }, 'the plugin socket', 15_000);
   }
 
   signal(sig: NodeJS.Signals): void {
@@ -30,9 +35,10 @@ export class ServedPlugin {
   async stop(): Promise<void> {
     const child = this.child;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exit = exited(child);
     child.kill('SIGCONT');
     child.kill('SIGTERM');
-    await new Promise((r) => child.on('close', r));
+    await exit;
   }
 
   /** CLI flags that point dvdi's plugin mounter at this plugin. */
