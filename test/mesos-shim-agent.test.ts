@@ -68,6 +68,9 @@ describe('the module in a real Mesos agent', () => {
   for (const version of why === '' ? agentVersions : []) {
     describe(`Mesos ${version}`, () => {
       const build = path.join(TREES!, 'build', version);
+      const versionInt = Number(spawnSync(path.join(ROOT, 'versions/release.sh'), [version, 'version_int'], { encoding: 'utf8' }).stdout);
+      /** Mesos 1.x: mesos-agent, filesystem/linux, plain --env strings. */
+      const modern = versionInt >= 10000;
       let work: string;
       const children: ChildProcess[] = [];
       let agentLog: string;
@@ -136,12 +139,15 @@ describe('the module in a real Mesos agent', () => {
           version >= '0.25' && version < '0.27'
             ? ['/usr/bin/unshare', '-m', '--propagation', 'slave', '/bin/sh', '-c', 'mount --bind /dev/null /sbin/init && exec "$0" "$@"']
             : [];
-        const [program, ...prefix] = [...hideInit, path.join(build, 'src/mesos-slave')];
+        // 1.x: mesos-agent, and the module beside filesystem/linux (as the README tells operators).
+        const agentProgram = existsSync(path.join(build, 'src/mesos-agent')) ? 'src/mesos-agent' : 'src/mesos-slave';
+        const isolation = modern ? 'filesystem/linux,posix/cpu,posix/mem' : 'posix/cpu,posix/mem';
+        const [program, ...prefix] = [...hideInit, path.join(build, agentProgram)];
         const child = startLogged(program!, [...prefix,
           `--master=${master}`, '--ip=127.0.0.1', `--port=${agentPort}`, `--work_dir=${path.join(work, 'agent')}`,
           `--modules=file://${path.join(work, 'dvdi-mod.json')}`, `--launcher_dir=${path.join(build, 'src')}`,
           '--resources=cpus:2;mem:1024;disk:1024', '--recover=reconnect',
-          '--isolation=posix/cpu,posix/mem,com_emccode_mesos_DockerVolumeDriverIsolator', ...systemd,
+          `--isolation=${isolation},com_emccode_mesos_DockerVolumeDriverIsolator`, ...systemd,
         ], agentLog);
         children.push(child);
         return child;
@@ -150,12 +156,16 @@ describe('the module in a real Mesos agent', () => {
       /**
        * A command task (mesos-execute) with volume `volume` of the default driver bound at
        * `containerPath` in its sandbox; its output goes to `log`. Numbers, because mesos-execute
-       * of these releases JSON-stringifies --env values (a string arrives with its quotes).
+       * of 0.2x releases JSON-stringifies --env values (a string arrives with its quotes); 1.x's
+       * takes strings as they are.
        */
       const startTask = (name: string, volume: number, containerPath: number, command: string, log: string, extra: string[] = []): ChildProcess => {
+        const env = modern
+          ? { DVDI_VOLUME_NAME: String(volume), DVDI_VOLUME_CONTAINERPATH: String(containerPath) }
+          : { DVDI_VOLUME_NAME: volume, DVDI_VOLUME_CONTAINERPATH: containerPath };
         const execute = startLogged(path.join(build, 'src/mesos-execute'), [
           `--master=${master}`, `--name=${name}`, '--resources=cpus:0.1;mem:32', `--command=${command}`,
-          `--env=${JSON.stringify({ DVDI_VOLUME_NAME: volume, DVDI_VOLUME_CONTAINERPATH: containerPath })}`,
+          `--env=${JSON.stringify(env)}`, ...(modern ? ['--containerizer=mesos'] : []),
           ...extra,
         ], log);
         children.push(execute);
@@ -190,6 +200,46 @@ describe('the module in a real Mesos agent', () => {
         // The executor's own lines are there too: the bind was seen inside, and the data read back through it.
         expect(text(path.join(runs, stdout!))).toMatch(/^1\nwritten-through-the-bind$/m);
         // The containerizer's cleanup released the volume.
+        await waitFor(() => mountsUnder(volumes).length === 0, 'the volume to be unmounted', 60_000);
+      }, 300_000);
+
+      // Mesos 1.1+: a task group's task is a nested container with its own variables.
+      (versionInt >= 10100 ? it : it.skip)('mounts a task-group task\'s own volume, binds it in its sandbox, and unmounts it after the task', async () => {
+        const volumes = path.join(work, 'volumes');
+        const stopFile = path.join(work, 'stop-grouped-task');
+        const group = {
+          tasks: [{
+            name: 'dvdi-grouped',
+            task_id: { value: 'dvdi-grouped' },
+            agent_id: { value: '' },
+            resources: [
+              { name: 'cpus', type: 'SCALAR', scalar: { value: 0.1 }, role: '*' },
+              { name: 'mem', type: 'SCALAR', scalar: { value: 32 }, role: '*' },
+            ],
+            command: {
+              value: `echo grouped > 44/hello && grep -c " $PWD/44 " /proc/self/mountinfo && while [ ! -e ${stopFile} ]; do sleep 1; done && cat 44/hello`,
+              environment: { variables: [{ name: 'DVDI_VOLUME_NAME', value: '1004' }, { name: 'DVDI_VOLUME_CONTAINERPATH', value: '44' }] },
+            },
+          }],
+        };
+        const groupFile = path.join(work, 'task-group.json');
+        writeFileSync(groupFile, JSON.stringify(group));
+        const log = path.join(work, 'execute-group.log');
+        const execute = startLogged(path.join(build, 'src/mesos-execute'), [
+          `--master=${master}`, `--task_group=file://${groupFile}`, '--containerizer=mesos',
+        ], log);
+        children.push(execute);
+        await waitFor(() => text(log).includes('TASK_RUNNING'), 'the grouped task to run', 120_000);
+        expect(mountsUnder(volumes).length).toBeGreaterThan(0);
+        expect(mountsUnder(path.join(work, 'agent'))).toEqual([]);
+        writeFileSync(stopFile, '');
+        await exited(execute);
+        expect(text(log)).toContain('TASK_FINISHED');
+        const runs = path.join(work, 'agent');
+        const stdout = readdirSync(runs, { recursive: true, encoding: 'utf8' })
+          .find((p) => p.includes(`${path.sep}tasks${path.sep}`) && p.endsWith(`${path.sep}stdout`));
+        expect(stdout, 'the nested task\'s sandbox').toBeDefined();
+        expect(text(path.join(runs, stdout!))).toMatch(/^1\ngrouped$/m);
         await waitFor(() => mountsUnder(volumes).length === 0, 'the volume to be unmounted', 60_000);
       }, 300_000);
 
