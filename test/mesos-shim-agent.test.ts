@@ -9,13 +9,13 @@
  * built; skipped otherwise, saying why.
  */
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, realpathSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, realpathSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dvdi, startDvdi, waitFor } from './helpers/cli.js';
+import { DVDCLI_ENTRY, dvdi, startDvdi, waitFor } from './helpers/cli.js';
 import { cleanupUnder } from './helpers/loop-cleanup.js';
 import { mountsUnder } from './helpers/mounts.js';
 import { builtFile } from './helpers/native-build.js';
@@ -70,9 +70,9 @@ function text(file: string): string {
 }
 
 /** Starts a program with its output in `log`. */
-function startLogged(program: string, args: string[], log: string): ChildProcess {
+function startLogged(program: string, args: string[], log: string, env: NodeJS.ProcessEnv = process.env): ChildProcess {
   const fd = openSync(log, 'a');
-  const child = spawn(program, args, { stdio: ['ignore', fd, fd] });
+  const child = spawn(program, args, { stdio: ['ignore', fd, fd], env });
   closeSync(fd);
   // Its exit is recorded from the start: a task may end before the test waits for it.
   void exited(child).catch(() => undefined);
@@ -151,7 +151,11 @@ describe('the module in a real Mesos agent', () => {
 
       let agent: ChildProcess;
       /** The agent, logging to agentLog; the same flags for a restart, which recovers (`--recover=reconnect`). */
-      const startAgent = (): ChildProcess => {
+      /**
+       * `inTree`: Mesos's own docker/volume isolator instead of dvdi (1.x), with a `dvdcli` on
+       * its PATH that is dvdi's, talking to the test's plugin.
+       */
+      const startAgent = (inTree = false): ChildProcess => {
         // REFERENCE: 0.27 agents exit at start without systemd unless told; 0.25 and 0.26 have
         // no flag and give up whenever /sbin/init is systemd's, so it is hidden from them in a
         // mount namespace that still receives the host's mounts (the plugin's volumes).
@@ -164,12 +168,17 @@ describe('the module in a real Mesos agent', () => {
         const agentProgram = existsSync(path.join(build, 'src/mesos-agent')) ? 'src/mesos-agent' : 'src/mesos-slave';
         const isolation = modern ? 'filesystem/linux,posix/cpu,posix/mem' : 'posix/cpu,posix/mem';
         const [program, ...prefix] = [...hideInit, path.join(build, agentProgram)];
+        const volumeIsolation = inTree
+          ? [`--isolation=${isolation},docker/volume`, `--docker_volume_checkpoint_dir=${path.join(work, 'docker-volume')}`]
+          : [`--modules=file://${path.join(work, 'dvdi-mod.json')}`, `--isolation=${isolation},com_emccode_mesos_DockerVolumeDriverIsolator`];
+        const env = inTree
+          ? { ...process.env, PATH: `${path.join(work, 'bin')}:${process.env.PATH}`, DVDI_PLUGIN_SOCKET_DIRS: path.join(work, 'plugins') }
+          : process.env;
         const child = startLogged(program!, [...prefix,
           `--master=${master}`, '--ip=127.0.0.1', `--port=${agentPort}`, `--work_dir=${path.join(work, 'agent')}`,
-          `--modules=file://${path.join(work, 'dvdi-mod.json')}`, `--launcher_dir=${path.join(build, 'src')}`,
-          '--resources=cpus:2;mem:1024;disk:1024', '--recover=reconnect',
-          `--isolation=${isolation},com_emccode_mesos_DockerVolumeDriverIsolator`, ...systemd,
-        ], agentLog);
+          `--launcher_dir=${path.join(build, 'src')}`, '--resources=cpus:2;mem:1024;disk:1024', '--recover=reconnect',
+          ...volumeIsolation, ...systemd,
+        ], agentLog, env);
         children.push(child);
         return child;
       };
@@ -298,6 +307,97 @@ describe('the module in a real Mesos agent', () => {
         await exited(execute);
         expect(text(log)).toContain('TASK_FINISHED');
         await waitFor(() => mountsUnder(volumes).length === 0, 'the volume to be unmounted', 60_000);
+      }, 400_000);
+
+      /** A DOCKER_VOLUME volume of the default driver, as Marathon 1.3+ sends its external volumes. */
+      const dockerVolume = (name: string, containerPath: string, mode: 'RW' | 'RO') =>
+        ({ container_path: containerPath, mode, source: { type: 'DOCKER_VOLUME', docker_volume: { driver: 'rexray', name } } });
+
+      /** A command task with DOCKER_VOLUME volumes (mesos-execute --volumes, 1.1+), running until `stopFile` exists. */
+      const startVolumeTask = (name: string, volumes: object[], command: string, stopFile: string, log: string, extra: string[] = []) => {
+        const execute = startLogged(path.join(build, 'src/mesos-execute'), [
+          `--master=${master}`, `--name=${name}`, '--resources=cpus:0.1;mem:32', '--containerizer=mesos',
+          `--command=${command} && while [ ! -e ${stopFile} ]; do sleep 1; done`, `--volumes=${JSON.stringify(volumes)}`, ...extra,
+        ], log);
+        children.push(execute);
+        return execute;
+      };
+
+      /** How often the volume's mountpoint is mounted on the host. */
+      const mountsOf = (name: string): number => mountsUnder(path.join(work, 'volumes')).filter((m) => m.endsWith(`/${name}`)).length;
+
+      (versionInt >= 10100 ? it : it.skip)('serves DOCKER_VOLUME volumes: shared by two tasks and mounted once, RO read-only for the task, kept across a kill -9', async () => {
+        const [stopA, stopB] = [path.join(work, 'stop-dv-a'), path.join(work, 'stop-dv-b')];
+        const [logA, logB] = [path.join(work, 'execute-dv-a.log'), path.join(work, 'execute-dv-b.log')];
+        const a = startVolumeTask('dvdi-dv-a', [dockerVolume('1005', '45', 'RW')], 'echo from-a > 45/a', stopA, logA, ['--checkpoint']);
+        await waitFor(() => text(logA).includes('TASK_RUNNING'), 'task a to run', 120_000);
+        const b = startVolumeTask('dvdi-dv-b', [dockerVolume('1005', '45', 'RW'), dockerVolume('1006', '46', 'RO')],
+          'cat 45/a && if echo x > 46/x; then echo RO-WRITABLE; else echo RO-REFUSED; fi', stopB, logB, ['--checkpoint']);
+        await waitFor(() => text(logB).includes('TASK_RUNNING'), 'task b to run', 120_000);
+        // One mount each on the host, however many tasks use it; no bind shows in the agent's namespace.
+        expect(mountsOf('1005')).toBe(1);
+        expect(mountsOf('1006')).toBe(1);
+        expect(bindsInAgentDir()).toEqual([]);
+        const runs = path.join(work, 'agent');
+        const outputs = () => readdirSync(runs, { recursive: true, encoding: 'utf8' }).filter((p) => p.endsWith(`${path.sep}stdout`))
+          .map((p) => text(path.join(runs, p)));
+        await waitFor(() => outputs().some((o) => /RO-/.test(o)), 'task b to try writing', 60_000);
+        const outputB = outputs().find((o) => /RO-/.test(o))!;
+        expect(outputB).toMatch(/^from-a$/m);
+        expect(outputB).toMatch(/^RO-REFUSED$/m);
+
+        agent.kill('SIGKILL');
+        await exited(agent);
+        const recoveries = text(agentLog).split('Finished recovery').length;
+        agent = startAgent();
+        await waitFor(() => text(agentLog).split('Finished recovery').length > recoveries, 'the agent to recover', 120_000);
+        expect(mountsOf('1005')).toBe(1);
+        expect(mountsOf('1006')).toBe(1);
+
+        writeFileSync(stopA, '');
+        await exited(a);
+        // B still uses 1005.
+        expect(mountsOf('1005')).toBe(1);
+        writeFileSync(stopB, '');
+        await exited(b);
+        expect(text(logB)).toContain('TASK_FINISHED');
+        await waitFor(() => mountsOf('1005') + mountsOf('1006') === 0, 'both volumes to be unmounted', 60_000);
+      }, 400_000);
+
+      (versionInt >= 10100 ? it : it.skip)('takes over a running task\'s volume from the in-tree docker/volume isolator, and unmounts it after the task', async () => {
+        // dvdi's dvdcli, for docker/volume to find on its PATH.
+        mkdirSync(path.join(work, 'bin'), { recursive: true });
+        writeFileSync(path.join(work, 'bin', 'dvdcli'), `#!/bin/sh\nexec ${process.execPath} ${DVDCLI_ENTRY} "$@"\n`, { mode: 0o755 });
+        agent.kill('SIGKILL');
+        await exited(agent);
+        const lives = () => text(agentLog).split('Finished recovery').length;
+        let before = lives();
+        agent = startAgent(true);
+        await waitFor(() => lives() > before, 'the docker/volume agent to recover', 120_000);
+
+        const stopFile = path.join(work, 'stop-taken-over');
+        const log = path.join(work, 'execute-taken-over.log');
+        const execute = startVolumeTask('dvdi-taken-over', [dockerVolume('1007', '47', 'RW')], 'echo kept > 47/f', stopFile, log, ['--checkpoint']);
+        await waitFor(() => text(log).includes('TASK_RUNNING'), 'the task under docker/volume to run', 120_000);
+        expect(mountsOf('1007')).toBe(1);
+        const checkpoints = path.join(work, 'docker-volume');
+        expect(readdirSync(checkpoints, { recursive: true, encoding: 'utf8' }).some((p) => p.endsWith(`${path.sep}volumes`))).toBe(true);
+
+        // The same agent, now with dvdi in docker/volume's place.
+        agent.kill('SIGKILL');
+        await exited(agent);
+        before = lives();
+        agent = startAgent();
+        await waitFor(() => lives() > before, 'the dvdi agent to recover', 120_000);
+        expect(mountsOf('1007')).toBe(1);
+        expect(text(agentLog)).toMatch(/dvdi: took over 1 mount record\(s\) of 1 container\(s\) from Mesos' docker\/volume isolator/);
+        // Taken over once: docker/volume's files are renamed.
+        expect(readdirSync(checkpoints, { recursive: true, encoding: 'utf8' }).some((p) => p.endsWith(`${path.sep}volumes`))).toBe(false);
+
+        writeFileSync(stopFile, '');
+        await exited(execute);
+        expect(text(log)).toContain('TASK_FINISHED');
+        await waitFor(() => mountsOf('1007') === 0, 'the taken-over volume to be unmounted', 60_000);
       }, 400_000);
     });
   }
