@@ -27,16 +27,16 @@ let pluginClosed: Promise<unknown> | undefined;
  * Runs the unpacked `dvdi` through /usr/bin-style symbolic link, in a mount
  * namespace where every `node` on PATH is hidden.
  */
-function hostCommand(args: string[]): [string, string[], NodeJS.ProcessEnv] {
+function hostCommand(args: string[], program = 'dvdi', extraEnv: NodeJS.ProcessEnv = {}): [string, string[], NodeJS.ProcessEnv] {
   const hide = 'for n in $(which -a node); do mount --bind /dev/null "$n" || exit 98; done; ' +
     'if node --version >/dev/null 2>&1; then echo "node is still there" >&2; exit 99; fi; exec "$@"';
-  const env: NodeJS.ProcessEnv = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' };
+  const env: NodeJS.ProcessEnv = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', ...extraEnv };
   if (existsSync(LOCAL_LIBNODE)) env.LD_LIBRARY_PATH = LOCAL_LIBNODE;
-  return ['unshare', ['-m', '--propagation', 'slave', 'sh', '-c', hide, 'sh', path.join(root, 'bin', 'dvdi'), ...args], env];
+  return ['unshare', ['-m', '--propagation', 'slave', 'sh', '-c', hide, 'sh', path.join(root, 'bin', program), ...args], env];
 }
 
-function onHost(args: string[]) {
-  const [file, argv, env] = hostCommand(args);
+function onHost(args: string[], program = 'dvdi', extraEnv: NodeJS.ProcessEnv = {}) {
+  const [file, argv, env] = hostCommand(args, program, extraEnv);
   return spawnSync(file, argv, { encoding: 'utf8', env, timeout: 60_000 });
 }
 
@@ -61,6 +61,8 @@ beforeAll(() => {
   expect(tar.status, tar.stderr).toBe(0);
   mkdirSync(path.join(root, 'bin'));
   symlinkSync(path.join(unpacked, NAME, 'dvdi'), path.join(root, 'bin', 'dvdi'));
+  // INSTALL.md's dvdcli for the default mounter: the same launcher under that name.
+  symlinkSync(path.join(unpacked, NAME, 'dvdi'), path.join(root, 'bin', 'dvdcli'));
 }, 120_000);
 
 afterAll(async () => {
@@ -112,5 +114,16 @@ describe('the release tarball on a host without Node.js', () => {
     const cleaned = onHost(['cleanup', ...common, '--container-id', 'c1']);
     expect(cleaned.status, cleaned.stderr).toBe(0);
     expect(JSON.parse(onHost(['status', ...common, '--json']).stdout)).toEqual([]);
+
+    // The default mounter, through the shipped launcher linked as dvdcli.
+    expect(onHost(['version'], 'dvdcli').stdout).toMatch(/dvdcli-compatible/);
+    const viaDvdcli = ['--checkpoint', path.join(root, 'state', 'dvdimounts.pb'), '--mounter', 'dvdcli', '--dvdcli', path.join(root, 'bin', 'dvdcli'), '--quiet'];
+    const pluginEnv = { DVDI_PLUGIN_SOCKET_DIRS: plugins };
+    const again = onHost(['prepare', ...viaDvdcli, '--container-id', 'c2', '--directory', sandbox, '--env', 'DVDI_VOLUME_NAME=v2', '--env', 'DVDI_VOLUME_DRIVER=local'], 'dvdi', pluginEnv);
+    expect(again.status, again.stderr).toBe(0);
+    expect(JSON.parse(again.stdout).mounts).toMatchObject([{ driver: 'local', name: 'v2' }]);
+    const released = onHost(['cleanup', ...viaDvdcli, '--container-id', 'c2'], 'dvdi', pluginEnv);
+    expect(released.status, released.stderr).toBe(0);
+    expect(JSON.parse(released.stdout).released).toEqual([{ driver: 'local', name: 'v2', unmounted: true }]);
   });
 });

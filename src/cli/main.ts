@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import * as path from 'node:path';
 import { runCli } from './run-cli.js';
 
 const io = {
@@ -6,7 +7,10 @@ const io = {
   stderr: (text: string) => void process.stderr.write(text),
 };
 
+// Through the launcher, a link named `dvdcli` is dvdi's dvdcli-compatible command (`dvdi volume`).
+const args = path.basename(process.argv0) === 'dvdcli' ? ['volume', ...process.argv.slice(2)] : process.argv.slice(2);
+
 // No top-level await: the same entry is bundled as CommonJS for the `dvdi` launcher.
-void runCli(process.argv.slice(2), io).then((code) => {
+void runCli(args, io).then((code) => {
   process.exitCode = code;
 });
