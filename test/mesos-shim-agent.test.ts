@@ -255,8 +255,8 @@ describe('the module in a real Mesos agent', () => {
             task_id: { value: 'dvdi-grouped' },
             agent_id: { value: '' },
             resources: [
-              { name: 'cpus', type: 'SCALAR', scalar: { value: 0.1 }, role: '*' },
-              { name: 'mem', type: 'SCALAR', scalar: { value: 32 }, role: '*' },
+              { name: 'cpus', type: 'SCALAR', scalar: { value: 0.1 } },
+              { name: 'mem', type: 'SCALAR', scalar: { value: 32 } },
             ],
             command: {
               value: `echo grouped > 44/hello && grep -c " $PWD/44 " /proc/self/mountinfo && while [ ! -e ${stopFile} ]; do sleep 1; done && cat 44/hello`,
