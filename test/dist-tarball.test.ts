@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempRoot } from './helpers/harness.js';
 import { waitFor } from './helpers/cli.js';
 import { unmountAllUnder } from './helpers/mounts.js';
+import { exited } from './helpers/process.js';
 
 const ROOT = path.resolve('.');
 const VERSION = '0.27.2';
@@ -94,7 +95,7 @@ describe('the release tarball on a host without Node.js', () => {
     const common = ['--checkpoint', path.join(root, 'state', 'dvdimounts.pb'), '--mounter', 'plugin', '--plugin-dirs', plugins, '--quiet'];
     const [file, argv, env] = hostCommand(['plugin', 'serve', '--name', 'local', '--socket', path.join(plugins, 'local.sock'), '--root', path.join(root, 'volumes'), '--backend', 'dir']);
     plugin = spawn(file, argv, { env, stdio: 'ignore' });
-    pluginClosed = new Promise((resolve) => plugin!.on('close', resolve));
+    pluginClosed = exited(plugin);
     await waitFor(() => existsSync(path.join(plugins, 'local.sock')), 'the plugin socket');
 
     const doctor = onHost(['doctor', ...common]);

@@ -159,9 +159,9 @@ describe('the module in a real Mesos agent', () => {
         // REFERENCE: 0.27 agents exit at start without systemd unless told; 0.25 and 0.26 have
         // no flag and give up whenever /sbin/init is systemd's, so it is hidden from them in a
         // mount namespace that still receives the host's mounts (the plugin's volumes).
-        const systemd = version >= '0.27' ? ['--systemd_enable_support=false'] : [];
+        const systemd = versionInt >= 2700 ? ['--systemd_enable_support=false'] : [];
         const hideInit =
-          version >= '0.25' && version < '0.27'
+          versionInt >= 2500 && versionInt < 2700
             ? ['/usr/bin/unshare', '-m', '--propagation', 'slave', '/bin/sh', '-c', 'mount --bind /dev/null /sbin/init && exec "$0" "$@"']
             : [];
         // 1.x: mesos-agent, and the module beside filesystem/linux (as the README tells operators).

@@ -11,6 +11,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DVDI } from './helpers/cli.js';
 import { tempRoot } from './helpers/harness.js';
 import { builtFile } from './helpers/native-build.js';
+import { exited } from './helpers/process.js';
 
 interface Runtime {
   child: ChildProcess;
@@ -47,12 +48,11 @@ async function startRuntime(name: string): Promise<Runtime> {
   let text = '';
   child.stdout!.setEncoding('utf8').on('data', (d: string) => (text += d));
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (text += d));
-  // Listened for from the start: a probe that cannot start exits at once.
-  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-  const runtime = { child, output: () => text, exited };
+  // Recorded from the start: a probe that cannot start exits at once.
+  const runtime = { child, output: () => text, exited: exited(child).then((e) => e.code) };
   runtimes.push(runtime);
   const outcome = await Promise.race([
-    exited.then(() => 'exited'),
+    runtime.exited.then(() => 'exited'),
     new Promise<string>((resolve) => {
       const check = () => (/^holding$/m.test(text) ? resolve('holding') : setTimeout(check, 20));
       check();
