@@ -1,6 +1,7 @@
-import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, realpathSync } from 'node:fs';
 import * as path from 'node:path';
 import { ElfError, readElfVersions, type ElfVersions } from './elf-versions.js';
+import { isFileSync } from '../util/path-exists.js';
 
 /**
  * Finds a `DT_NEEDED` library as glibc's dynamic loader does: the
@@ -109,19 +110,11 @@ export function searchDirs(requester: Requester, context: SearchContext): string
   ]);
 }
 
-function isFile(file: string): boolean {
-  try {
-    return statSync(file).isFile();
-  } catch {
-    return false;
-  }
-}
-
 /** Where the loader would find `name` for `requester`. */
 export function findLibrary(name: string, requester: Requester, context: SearchContext): Found {
   const candidates = name.includes('/') ? [path.resolve(name)] : searchDirs(requester, context).map((d) => path.join(d, name));
   for (const file of candidates) {
-    if (!isFile(file)) continue;
+    if (!isFileSync(file)) continue;
     try {
       const elf = readElfVersions(file);
       if (elf.bits !== requester.elf.bits || elf.machine !== requester.elf.machine) continue;

@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
-import { close, constants, fstat, ftruncate, open, statSync, write } from 'node:fs';
+import { close, constants, fstat, ftruncate, open, write } from 'node:fs';
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { pathExists } from '../util/path-exists.js';
+import { isFileSync, pathExists } from '../util/path-exists.js';
 import { processAlive } from '../util/process-alive.js';
 
 /** Who holds a checkpoint's lock, as the holder itself wrote in the lock file. */
@@ -123,7 +123,7 @@ async function sameFile(fd: number, file: string): Promise<boolean> {
 }
 
 function flockNonBlocking(fd: number): Promise<number> {
-  const binary = FLOCK_CANDIDATES.find(isFile);
+  const binary = FLOCK_CANDIDATES.find(isFileSync);
   if (!binary) return Promise.reject(new Error(`the state lock needs flock(1) (util-linux): none of ${FLOCK_CANDIDATES.join(', ')}`));
   return new Promise((resolve, reject) => {
     const child = spawn(binary, ['--nonblock', '--conflict-exit-code', String(HELD_EXIT), '3'], {
@@ -137,10 +137,6 @@ function flockNonBlocking(fd: number): Promise<number> {
       else reject(new Error(`flock(1) ${signal ? `was killed by ${signal}` : `exited ${code}`}: ${stderr.trim()}`));
     });
   });
-}
-
-function isFile(candidate: string): boolean {
-  return statSync(candidate, { throwIfNoEntry: false })?.isFile() ?? false;
 }
 
 async function unlockFd(fd: number): Promise<void> {
