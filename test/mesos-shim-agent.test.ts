@@ -4,7 +4,8 @@
  * (mesos-execute) asking for a volume with a container path, against dvdi's
  * own volume plugin (`dvdi plugin serve`, mounter=plugin).
  *
- * Runs when MESOS_TREES (see mesos-shim.test.ts) holds a fully built release
+ * Runs when MESOS_TREES (see mesos-shim.test.ts; here a colon-separated list of such
+ * directories, e.g. one of agents built with the old std::string ABI) holds a fully built release
  * (build/VERSION/src/mesos-slave and its libmesos) and the runtime library is
  * built; skipped otherwise, saying why.
  */
@@ -32,14 +33,24 @@ function runtimeLibrary(): string | undefined {
   }
 }
 
-const agentVersions = TREES === undefined
+/** A fully built agent: its release, the MESOS_TREES directory holding it, and its C++ ABI. */
+interface Agent { version: string; trees: string; abi: 'cxx11' | 'gcc4' }
+const libmesosOf = (trees: string, version: string): string => path.join(trees, 'build', version, 'src/.libs', `libmesos-${version}.so`);
+const agents: Agent[] = TREES === undefined
   ? []
-  : spawnSync(path.join(ROOT, 'versions/release.sh'), ['--list'], { encoding: 'utf8' }).stdout.trim().split('\n')
-      .filter((v) => existsSync(path.join(TREES, 'build', v, 'src/.libs', `libmesos-${v}.so`)));
+  : TREES.split(':').flatMap((trees) =>
+      spawnSync(path.join(ROOT, 'versions/release.sh'), ['--list'], { encoding: 'utf8' }).stdout.trim().split('\n')
+        .filter((version) => existsSync(libmesosOf(trees, version)))
+        .map((version): Agent => ({
+          version,
+          trees,
+          // As build-module.sh detects it: GCC 4.x and -D_GLIBCXX_USE_CXX11_ABI=0 builds name no std::__cxx11.
+          abi: spawnSync('nm', ['-D', libmesosOf(trees, version)], { encoding: 'utf8', maxBuffer: 256 << 20 }).stdout.includes('__cxx11') ? 'cxx11' : 'gcc4',
+        })));
 const runtime = runtimeLibrary();
 const why = TREES === undefined
   ? 'MESOS_TREES is not set'
-  : agentVersions.length === 0
+  : agents.length === 0
     ? `no fully built agent (build/VERSION/src/.libs/libmesos-VERSION.so) under ${TREES}`
     : runtime === undefined ? 'the runtime library (libdvdi_runtime.so) is not built' : '';
 
@@ -86,9 +97,9 @@ async function stop(child: ChildProcess | undefined): Promise<void> {
 describe('the module in a real Mesos agent', () => {
   if (why !== '') it.skip(`skipped: ${why}`, () => {});
 
-  for (const version of why === '' ? agentVersions : []) {
-    describe(`Mesos ${version}`, () => {
-      const build = path.join(TREES!, 'build', version);
+  for (const { version, trees, abi } of why === '' ? agents : []) {
+    describe(`Mesos ${version} (${abi} ABI)`, () => {
+      const build = path.join(trees, 'build', version);
       const versionInt = Number(spawnSync(path.join(ROOT, 'versions/release.sh'), [version, 'version_int'], { encoding: 'utf8' }).stdout);
       /** Mesos 1.x: mesos-agent, filesystem/linux, plain --env strings. */
       const modern = versionInt >= 10000;
@@ -113,14 +124,14 @@ describe('the module in a real Mesos agent', () => {
           env: {
             ...process.env,
             MESOS_VERSION: version,
-            MESOS_SRC: path.join(TREES!, 'src', version),
+            MESOS_SRC: path.join(trees, 'src', version),
             MESOS_BUILD: build,
             DVDI_MODULE_DIR: work,
           },
         });
         // make isolator builds the rest first: npm's own notices aside, nothing may warn.
         expect(made.stderr.split('\n').filter((line) => line !== '' && !line.startsWith('npm warn'))).toEqual([]);
-        expect(made.stdout).toContain('uses the cxx11 C++ ABI');
+        expect(made.stdout).toContain(`uses the ${abi} C++ ABI`);
 
         const sockets = path.join(work, 'plugins');
         // Named as the default driver: see startTask.

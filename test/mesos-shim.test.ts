@@ -3,7 +3,7 @@
  * Mesos-independent C++ (native/mesos/plan.cc), and, when MESOS_TREES points
  * at configured Mesos trees, the module itself compiled against each.
  *
- * MESOS_TREES=DIR: DIR/src/VERSION (configured source) and DIR/build/VERSION
+ * MESOS_TREES=DIR[:DIR…]: DIR/src/VERSION (configured source) and DIR/build/VERSION
  * (its build directory, with the generated headers and unpacked third-party
  * headers) for any of the supported releases.
  */
@@ -125,9 +125,10 @@ describe('the module without Mesos (native/mesos/plan.cc)', () => {
 const TREES = process.env.MESOS_TREES;
 /** The release whose tree builds `version`: its own, or a later patch release's with the same headers. */
 const treeOf = (version: string): string => traits(version).tree!;
-const available = TREES === undefined
-  ? []
-  : VERSIONS.filter((v) => existsSync(path.join(TREES, 'build', treeOf(v), 'include/mesos/version.hpp')));
+/** The first of MESOS_TREES's directories (a colon-separated list) with a configured tree for `version`. */
+const treesOf = (version: string): string | undefined =>
+  TREES?.split(':').find((trees) => existsSync(path.join(trees, 'build', treeOf(version), 'include/mesos/version.hpp')));
+const available = VERSIONS.filter((v) => treesOf(v) !== undefined);
 const why = TREES === undefined
   ? 'MESOS_TREES is not set (a directory with src/VERSION and build/VERSION Mesos trees)'
   : `no configured tree under ${TREES}/build/VERSION`;
@@ -146,8 +147,8 @@ async function makeIsolator(version: string, cxx11Abi: string): Promise<string> 
       ...process.env,
       DVDI_MODULE_DIR: dir,
       MESOS_VERSION: version,
-      MESOS_SRC: path.join(TREES!, 'src', treeOf(version)),
-      MESOS_BUILD: path.join(TREES!, 'build', treeOf(version)),
+      MESOS_SRC: path.join(treesOf(version)!, 'src', treeOf(version)),
+      MESOS_BUILD: path.join(treesOf(version)!, 'build', treeOf(version)),
       MESOS_CXX11_ABI: cxx11Abi,
     },
   });
