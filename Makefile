@@ -34,5 +34,11 @@ isolator: $(if $(MESOS_VERSION),build)
 dist: build isolator
 	native/mesos/dist.sh
 
+## The Debian package of one release (make isolator's settings; DEB_VERSION for a newer build):
+## build/dvdi-mesos-<mesos version>_<dvdi version>_amd64.deb, checked by lintian.
+.PHONY: deb
+deb: build isolator
+	native/deb/build-deb.sh
+
 clean:
 	rm -rf dist build

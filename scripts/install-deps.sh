@@ -19,6 +19,9 @@ command -v node >/dev/null 2>&1 || packages+=(nodejs npm)
 # libraries and the builtin JS files it reads from /usr/share/nodejs.
 packages+=(g++ make cmake python3 libuv1-dev zlib1g libuv1 libc-ares2 libicu72 libssl3 libnghttp2-14 libbrotli1
   node-acorn node-cjs-module-lexer node-undici)
+# make deb: Debian's package tools (dpkg-shlibdeps, dpkg-gencontrol), lintian,
+# and mmdebstrap for the package's clean-root install test.
+packages+=(dpkg-dev lintian mmdebstrap)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -47,6 +50,16 @@ if ! dpkg-query -W -f='${Status}' libnode-dev 2>/dev/null | grep -q 'install ok 
     test -f .deps/libnode/usr/include/node/node.h
     touch "$libnode_stamp"
   fi
+fi
+# make deb's dpkg-shlibdeps reads the libnode dependency from libnode108's own
+# shlibs file, as for an installed package: an unpacked libnode keeps its
+# control files in .deps/libnode/DEBIAN.
+if [ -f "$libnode_stamp" ] && [ ! -f .deps/libnode/DEBIAN/shlibs ]; then
+  echo "install-deps: libnode108's control files into .deps/libnode/DEBIAN"
+  rm -rf .deps/libnode-control && mkdir -p .deps/libnode-control
+  (cd .deps/libnode-control && apt-get download libnode108 2>&1 | grep -v '^W: Download is performed unsandboxed' || true)
+  dpkg-deb -e .deps/libnode-control/libnode108_*.deb .deps/libnode/DEBIAN
+  rm -rf .deps/libnode-control
 fi
 
 stamp=node_modules/.dvdi-npm-ci

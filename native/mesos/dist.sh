@@ -9,43 +9,23 @@
 set -eu
 root=$(cd "$(dirname "$0")/../.." && pwd)
 . "$root/native/mesos/cxx-abi.sh"
+. "$root/native/mesos/stage.sh"
 
-if [ -z "${MESOS_VERSION:-}" ]; then
-  echo "dist: give MESOS_VERSION (and the Mesos tree settings of make isolator)" >&2
-  exit 2
-fi
-build=${DVDI_MODULE_DIR:-$root/build}
-built="$build/mesos-$MESOS_VERSION"
-module="$built/libmesos_dvdi_isolator-$MESOS_VERSION.so"
-# The installed runtime library and launcher: unlike those of build/native,
-# their RUNPATH does not point at this host's .deps/libnode (agents find
-# libnode108 as usual).
-installed="$build/dist/.installed"
-rm -rf "$installed"
-if [ -f "$root/build/native/CMakeCache.txt" ]; then
-  cmake --install "$root/build/native" --prefix "$installed" >/dev/null
-fi
-for f in "$module" "$installed/lib/libdvdi_runtime.so" "$installed/bin/dvdi" "$built/dvdi-runtime.cjs" "$built/dvdi-cli.cjs"; do
-  if [ ! -f "$f" ]; then
-    echo "dist: $f is not built (make build, make isolator)" >&2
-    exit 1
-  fi
-done
-
-abi=$(abi_name "$(cxx11_abi_of "$module")")
-name="dvdi-isolator-$MESOS_VERSION-$abi"
-stage="$build/dist/$name"
+stage_init dist
+stage="$build/dist/.stage"
 rm -rf "$stage"
-mkdir -p "$stage"
-cp "$module" "$built/dvdi-runtime.cjs" "$built/dvdi-cli.cjs" "$installed/lib/libdvdi_runtime.so" "$installed/bin/dvdi" "$stage/"
+stage_release dist "$stage"
+# Named after the module's C++ ABI.
+abi=$(abi_name "$(cxx11_abi_of "$stage/libmesos_dvdi_isolator-$MESOS_VERSION.so")")
+name="dvdi-isolator-$MESOS_VERSION-$abi"
+rm -rf "$build/dist/$name"
+mv "$stage" "$build/dist/$name"
+stage="$build/dist/$name"
 node "$root/dist/cli/main.js" module-config --mesos-version "$MESOS_VERSION" >"$stage/dvdi-mod.json"
 # What an agent host must have at least: printed here, stated in INSTALL.md.
-requirements() {
-  "$root/native/mesos/requirements.sh" "$@" "$stage/$(basename "$module")" "$stage/libdvdi_runtime.so" "$stage/dvdi"
-}
 echo "dist: host requirements (the newest symbol version each file needs):"
-requirements
-requirements --markdown >"$build/dist/requirements.md"
+stage_requirements "$stage"
+stage_requirements "$stage" --markdown >"$build/dist/requirements.md"
 sed -e "s/@MESOS_VERSION@/$MESOS_VERSION/g" -e "s/@ABI@/$abi/g" \
   -e "/^@REQUIREMENTS@\$/{" -e "r $build/dist/requirements.md" -e "d" -e "}" \
   "$root/native/mesos/INSTALL.md" >"$stage/INSTALL.md"

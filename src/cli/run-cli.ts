@@ -32,6 +32,8 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
         return await (await import('./demo.js')).runDemo(rest, io);
       case 'module-config':
         return (await import('./module-config.js')).runModuleConfig(rest, io);
+      case 'agent-setup':
+        return (await import('./agent-setup.js')).runAgentSetup(rest, io);
       case 'requirements':
         return (await import('./requirements.js')).runRequirements(rest, io);
       default:

@@ -18,6 +18,7 @@ Volume plugins:
 
 Mesos module:
   dvdi module-config (--mesos-version V | --library PATH) [--param KEY=VALUE]...   print a dvdi-mod.json
+  dvdi agent-setup [--mesos-version V]   the two agent settings that load the installed module
   dvdi requirements [--markdown] [--library-path DIR[:DIR]] [--dependency NAME]... FILE...
       the newest glibc, libstdc++ and libgcc_s symbol versions ELF files need: the oldest a host may have
 
