@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <optional>
 #include <stdexcept>
 
 #include "container.h"
@@ -43,13 +44,19 @@ void Agent::stop() {
   report_.line("  agent " + std::to_string(getpid()) + ": dvdi_runtime_stop");
 }
 
-wire::RecoverResponse Agent::recover(bool quiet) {
+wire::RecoverResponse Agent::recover(bool quiet, DeadContainers dead) {
   std::vector<wire::LiveContainer> alive;
   std::vector<LaunchedContainer> running;
+  std::vector<std::string> orphans;
   for (const LaunchedContainer& c : loadAgentState(statePath())) {
     if (!stillRunning(c)) {
-      report_.line("  " + c.id + " (pid " + std::to_string(c.pid) + ") is gone");
-      gone_.push_back(c);
+      const bool orphan = dead == DeadContainers::orphans;
+      report_.line("  " + c.id + " (pid " + std::to_string(c.pid) + ") is " + (orphan ? "dead: an orphan" : "gone"));
+      if (orphan) {
+        orphans.push_back(c.id);
+      } else {
+        gone_.push_back(c);
+      }
       continue;
     }
     wire::LiveContainer live;
@@ -61,15 +68,37 @@ wire::RecoverResponse Agent::recover(bool quiet) {
     alive.push_back(live);
     running.push_back(c);
   }
+  std::vector<pid_t> unknown;
+  for (const MarkedContainer& m : markedContainers(options_.work)) {
+    const auto known = [&](const LaunchedContainer& c) { return c.id == m.id; };
+    if (std::any_of(running.begin(), running.end(), known)) continue;
+    unknown.push_back(m.pid);
+    if (std::find(orphans.begin(), orphans.end(), m.id) != orphans.end()) continue;
+    report_.line("  " + m.id + " (pid " + std::to_string(m.pid) + ") runs but was never checkpointed: an orphan");
+    orphans.push_back(m.id);
+  }
   const auto recovered = decoded<wire::RecoverResponse>(
-      wire::decodeRecoverResponse, call(DVDI_CALL_RECOVER, wire::encodeRecoverRequest(alive, {})));
+      wire::decodeRecoverResponse, call(DVDI_CALL_RECOVER, wire::encodeRecoverRequest(alive, orphans)));
   if (!quiet) {
     report_.line("  recover: kept " + joined(recovered.kept) + "; releasing " + joined(recovered.releasing) +
                  "; pending " + joined(recovered.pending));
   }
-  std::lock_guard<std::mutex> lock(mutex_);
-  containers_ = running;
-  saveAgentState(statePath(), containers_);
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    containers_ = running;
+    saveAgentState(statePath(), containers_);
+  }
+  for (const pid_t pid : unknown) {
+    if (!killAndWait(pid, kContainerStopSeconds)) throw std::runtime_error("orphan pid " + std::to_string(pid) + " does not die");
+  }
+  // Mesos destroys orphans after recovery; one that fails stays with the isolator, and the agent goes on.
+  for (const std::string& id : orphans) {
+    try {
+      cleanup(id);
+    } catch (const std::exception& e) {
+      report_.line("  destroy of orphan " + id + " failed: " + e.what());
+    }
+  }
   return recovered;
 }
 
@@ -95,7 +124,7 @@ Launched Agent::launch(const std::string& id, const Environment& environment) {
     c.mountpoints.push_back(m.mountpoint);
   }
   report_.line(said);
-  c.pid = startContainer(launched.prepared, c.directory);
+  c.pid = startContainer(launched.prepared, c.directory, options_.work, id);
   c.start_time = processStartTime(c.pid);
   report_.line("  " + id + " runs as pid " + std::to_string(c.pid) + ", " +
                std::to_string(launched.prepared.commands.size()) + " commands run in " +
@@ -105,8 +134,18 @@ Launched Agent::launch(const std::string& id, const Environment& environment) {
 }
 
 void Agent::destroy(const std::string& id) {
-  const LaunchedContainer c = find(id);
-  if (!killAndWait(c.pid, kContainerStopSeconds)) throw std::runtime_error(id + " does not die");
+  std::optional<pid_t> pid;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (const LaunchedContainer& c : containers_) {
+      if (c.id == id) pid = c.pid;
+    }
+  }
+  if (pid && !killAndWait(*pid, kContainerStopSeconds)) throw std::runtime_error(id + " does not die");
+  cleanup(id);
+}
+
+void Agent::cleanup(const std::string& id) {
   const auto cleaned = decoded<wire::CleanupResponse>(wire::decodeCleanupResponse,
                                                       call(DVDI_CALL_CLEANUP, wire::encodeCleanupRequest(id)));
   std::vector<std::string> released;

@@ -32,6 +32,11 @@ struct Launched {
   wire::PrepareResponse prepared;
 };
 
+// What a restarted agent makes of the checkpointed containers whose process
+// died: gone (never named to the isolator), or orphans, named and destroyed
+// after recovery as Mesos destroys a recovered container whose executor died.
+enum class DeadContainers { gone, orphans };
+
 // Every method may be called from several threads at once; failures throw.
 class Agent {
  public:
@@ -40,11 +45,14 @@ class Agent {
   void start();
   void stop();
   // As the agent does after a restart: the containers of its state still
-  // running are alive, the others are gone and dropped. `quiet` prints nothing.
-  wire::RecoverResponse recover(bool quiet = false);
+  // running are alive, the others are handled as `dead` says. Running
+  // containers it had not checkpointed are orphans, destroyed after
+  // recovery. `quiet` prints nothing.
+  wire::RecoverResponse recover(bool quiet = false, DeadContainers dead = DeadContainers::gone);
   // Prepare, then start the container's process with the returned commands.
   Launched launch(const std::string& id, const Environment& environment);
-  // The task ends, then the isolator cleans up, as the containerizer's destroy does.
+  // The task ends, then the isolator cleans up, as the containerizer's destroy
+  // does; also for a container whose launch failed, which has no process.
   void destroy(const std::string& id);
 
   LaunchedContainer find(const std::string& id) const;
@@ -56,6 +64,7 @@ class Agent {
  private:
   std::string call(int kind, const std::string& request);
   void remember(const LaunchedContainer& container);
+  void cleanup(const std::string& id);
 
   const AgentOptions& options_;
   Report& report_;

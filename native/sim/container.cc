@@ -1,7 +1,10 @@
 #include "container.h"
 
+#include <dirent.h>
 #include <unistd.h>
 
+#include <cstdlib>
+#include <fstream>
 #include <stdexcept>
 #include <vector>
 
@@ -12,6 +15,8 @@ namespace dvdi::sim {
 namespace {
 
 const char kStarted[] = "started\n";
+const std::string kWorkMark = "DVDI_SIM_AGENT_WORK=";
+const std::string kIdMark = "DVDI_SIM_CONTAINER_ID=";
 
 std::string trimmed(std::string text) {
   while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
@@ -28,7 +33,8 @@ std::string readAll(int fd) {
 
 }  // namespace
 
-pid_t startContainer(const wire::PrepareResponse& prepared, const std::string& directory) {
+pid_t startContainer(const wire::PrepareResponse& prepared, const std::string& directory, const std::string& work,
+                     const std::string& id) {
   // The commands quote every path themselves; the launcher joins them as Mesos 0.23 does.
   std::string script = "cd " + shellQuote(directory);
   for (const std::string& command : prepared.commands) script += " && " + command;
@@ -41,7 +47,7 @@ pid_t startContainer(const wire::PrepareResponse& prepared, const std::string& d
   int out[2], err[2];
   makePipe(out);
   makePipe(err);
-  const pid_t pid = spawnProgram(argv, out[1], err[1]);
+  const pid_t pid = spawnProgram(argv, out[1], err[1], false, {kWorkMark + work, kIdMark + id});
   close(out[1]);
   close(err[1]);
   std::string said;
@@ -56,6 +62,26 @@ pid_t startContainer(const wire::PrepareResponse& prepared, const std::string& d
   close(err[0]);
   const int status = waitChild(pid);
   throw std::runtime_error("container commands failed (exit " + std::to_string(status) + "): " + error);
+}
+
+std::vector<MarkedContainer> markedContainers(const std::string& work) {
+  std::vector<MarkedContainer> found;
+  DIR* proc = opendir("/proc");
+  if (proc == nullptr) throw std::runtime_error("cannot read /proc");
+  while (const dirent* entry = readdir(proc)) {
+    const pid_t pid = static_cast<pid_t>(atoi(entry->d_name));
+    if (pid <= 0 || !processRunning(pid)) continue;
+    std::ifstream environment("/proc/" + std::string(entry->d_name) + "/environ");
+    bool ours = false;
+    MarkedContainer c{pid, ""};
+    for (std::string variable; std::getline(environment, variable, '\0');) {
+      if (variable == kWorkMark + work) ours = true;
+      if (variable.rfind(kIdMark, 0) == 0) c.id = variable.substr(kIdMark.size());
+    }
+    if (ours && !c.id.empty()) found.push_back(c);
+  }
+  closedir(proc);
+  return found;
 }
 
 std::string runInContainer(pid_t container, const std::string& script) {

@@ -10,16 +10,20 @@
 
 #include "lives.h"
 #include "scenario.h"
+#include "serve.h"
 
 namespace {
 
 const char kUsage[] =
     "usage: dvdi-agent-sim [options] scenario\n"
     "       dvdi-agent-sim [options] agent first|restart|teardown --driver PLUGIN\n"
+    "       dvdi-agent-sim [options] agent serve --driver PLUGIN [--dead gone|orphans]\n"
     "\n"
     "scenario: dvdi's loop-device plugin, an agent life that launches containers, its kill -9,\n"
     "          a restart that recovers, a summary; everything is cleaned up (root needed)\n"
-    "agent:    one life of the agent, as the scenario runs it\n"
+    "agent:    one life of the agent, as the scenario runs it; `serve` takes requests on\n"
+    "          standard input (launch ID NAME=VALUE..., destroy ID) for test/chaos, after a\n"
+    "          recovery that takes checkpointed containers whose process died as --dead says\n"
     "\n"
     "  --runtime LIB       libdvdi_runtime.so (default: next to this program)\n"
     "  --work DIR          work directory (default: a new one under /tmp)\n"
@@ -46,6 +50,7 @@ int usage(const std::string& problem) {
 int main(int argc, char** argv) {
   dvdi::sim::ScenarioOptions scenario;
   dvdi::sim::AgentOptions agent;
+  dvdi::sim::DeadContainers dead = dvdi::sim::DeadContainers::gone;
   scenario.self = selfPath();
   scenario.runtime_library = directoryOf(scenario.self) + "/libdvdi_runtime.so";
   scenario.node = "node";
@@ -69,6 +74,8 @@ int main(int argc, char** argv) {
       scenario.dvdi = argv[++i];
     } else if (arg == "--driver" && has_value) {
       agent.driver = argv[++i];
+    } else if (arg == "--dead" && has_value && (std::string(argv[i + 1]) == "gone" || std::string(argv[i + 1]) == "orphans")) {
+      dead = std::string(argv[++i]) == "gone" ? dvdi::sim::DeadContainers::gone : dvdi::sim::DeadContainers::orphans;
     } else if (arg == "--param" && has_value) {
       const std::string param = argv[++i];
       const size_t equals = param.find('=');
@@ -90,10 +97,11 @@ int main(int argc, char** argv) {
       if (positionals[1] == "first") return dvdi::sim::runFirstLife(agent);
       if (positionals[1] == "restart") return dvdi::sim::runRestartLife(agent);
       if (positionals[1] == "teardown") return dvdi::sim::runTeardownLife(agent);
+      if (positionals[1] == "serve") return dvdi::sim::runServeLife(agent, dead);
     }
   } catch (const std::exception& e) {
     std::cerr << "dvdi-agent-sim: " << e.what() << "\n";
     return 1;
   }
-  return usage("expected `scenario`, or `agent first|restart|teardown` with --driver and --work");
+  return usage("expected `scenario`, or `agent first|restart|teardown|serve` with --driver and --work");
 }

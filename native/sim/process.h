@@ -18,8 +18,10 @@ struct ProgramOutput {
 
 // Starts argv[0] (searched in PATH) with stdin from /dev/null and stdout and
 // stderr on the given descriptors (-1: inherited), in a process group of its
-// own when asked (the terminal's Ctrl-C then does not reach it). Throws on failure.
-pid_t spawnProgram(const std::vector<std::string>& argv, int stdout_fd, int stderr_fd, bool own_group = false);
+// own when asked (the terminal's Ctrl-C then does not reach it), with `extra_env`
+// (NAME=VALUE) added to this process's environment. Throws on failure.
+pid_t spawnProgram(const std::vector<std::string>& argv, int stdout_fd, int stderr_fd, bool own_group = false,
+                   const std::vector<std::string>& extra_env = {});
 
 // Runs a program to its end, capturing its output.
 ProgramOutput runProgram(const std::vector<std::string>& argv);

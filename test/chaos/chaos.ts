@@ -1,22 +1,28 @@
 import { mkdir, rm, unlink } from 'node:fs/promises';
 import type { MountRecord } from '../../src/core/ports.js';
-import { processAlive } from '../../src/util/process-alive.js';
 import { cleanupUnder } from '../helpers/loop-cleanup.js';
 import { mountsUnder } from '../helpers/mounts.js';
 import { pluginCall } from '../helpers/plugin-call.js';
-import { reason, runCommand, type Outcome } from './command.js';
-import { Disruptor } from './disruptor.js';
+import type { ChaosAgent, Harness, OpStats } from './agent.js';
+import { CliAgent } from './cli-agent.js';
 import { checkState, checkStray, FAILURE_KINDS, type FailureKind, type Violation } from './invariants.js';
-import { envArgs, Model, SHARED_VOLUMES, type Container } from './model.js';
+import { Model, SHARED_VOLUMES, type Container } from './model.js';
 import { observe, pluginFingerprint, type Observed } from './observe.js';
 import { drawPlan, OPS, type Op, type RoundPlan } from './plan.js';
 import { PluginProcess } from './plugin-process.js';
+import { RuntimeAgent, type RuntimeFiles } from './runtime-agent.js';
 import { ChaosWorkspace, DRIVER, type Backend } from './workspace.js';
+
+export type Via = 'cli' | 'runtime';
 
 export interface ChaosOptions {
   readonly rounds: number;
   readonly seed: number;
   readonly backend: Backend;
+  /** Through the `dvdi` CLI (default), or the runtime embedded in dvdi-agent-sim. */
+  readonly via?: Via;
+  /** Through the runtime: the programs and bundle to run (default: the build's). */
+  readonly runtimeFiles?: Partial<RuntimeFiles>;
   /** dvdi's mount and unmount timeouts, in seconds. */
   readonly timeoutSeconds: number;
   /** Progress, findings and the summary, one line each. */
@@ -27,29 +33,20 @@ export interface ChaosOptions {
   readonly interrupted?: () => boolean;
 }
 
-export interface OpStats {
-  runs: number;
-  killed: number;
-  failed: number;
-}
-
 export interface ChaosReport {
   readonly seed: number;
   /** Rounds played: fewer than asked for when interrupted. */
   readonly rounds: number;
   readonly backend: Backend;
+  readonly via: Via;
   readonly seconds: number;
   readonly totals: Record<FailureKind, number>;
   readonly findings: readonly string[];
   readonly operations: Record<Op, OpStats>;
   /** Failures of commands that nothing interfered with: not counted as violations, but worth reading. */
   readonly unexpected: readonly string[];
-}
-
-/** How a round's operation ended: whether anything went wrong (a kill, a failure), and volumes to probe for blocking. */
-interface RoundEnd {
-  readonly disturbed: boolean;
-  readonly suspects: readonly string[];
+  /** The agent's own summary lines (through the runtime: kills by phase, JavaScript restarts). */
+  readonly agentSummary: readonly string[];
 }
 
 /** Live containers at most: beyond that a prepare becomes a cleanup, so volumes keep coming and going. */
@@ -65,44 +62,65 @@ const SHOWN_UNEXPECTED = 10;
 export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const ws = await ChaosWorkspace.create(options.backend);
   let plugin: PluginProcess | undefined;
+  let run: ChaosRun | undefined;
   try {
     plugin = await PluginProcess.start(ws);
-    const run = new ChaosRun(ws, plugin, options);
+    run = new ChaosRun(ws, plugin, options);
+    await run.start();
     return await run.play();
   } finally {
+    await run?.agent.stop();
     await plugin?.stop();
     await cleanupUnder(ws.root);
   }
 }
 
 /** One run: the agent's view of its containers, the rounds, the checks after each, and the tallies. */
-class ChaosRun {
-  private readonly model = new Model();
+class ChaosRun implements Harness {
+  readonly model = new Model();
+  readonly agent: ChaosAgent;
+  readonly timeoutMs: number;
   private readonly totals = Object.fromEntries(FAILURE_KINDS.map((k) => [k, 0])) as Record<FailureKind, number>;
   private readonly seen = new Set<string>();
   private readonly findings: string[] = [];
   private readonly unexpected: string[] = [];
   private readonly operations = Object.fromEntries(OPS.map((op) => [op, { runs: 0, killed: 0, failed: 0 }])) as Record<Op, OpStats>;
-  private readonly disruptor: Disruptor;
-  private readonly timeoutMs: number;
-  private readonly flags: string[];
+  private readonly via: Via;
   private round = 0;
   private context = '';
 
   constructor(
-    private readonly ws: ChaosWorkspace,
-    private readonly plugin: PluginProcess,
+    readonly ws: ChaosWorkspace,
+    readonly plugin: PluginProcess,
     private readonly options: ChaosOptions,
   ) {
     this.timeoutMs = options.timeoutSeconds * 1000;
-    this.flags = ws.cliFlags(options.timeoutSeconds);
-    this.disruptor = new Disruptor(plugin, ws.stateDir, this.timeoutMs, this.limitMs());
+    this.via = options.via ?? 'cli';
+    this.agent = this.via === 'cli' ? new CliAgent(this, options.timeoutSeconds) : new RuntimeAgent(this, options.timeoutSeconds, options.runtimeFiles);
+  }
+
+  /** Far beyond anything a call may take: a mount, its undo and a whole wait for the state lock. */
+  get limitMs(): number {
+    return 4 * 2 * this.timeoutMs + 20_000;
+  }
+
+  stats(op: Op): OpStats {
+    return this.operations[op];
+  }
+
+  describe(text: string): void {
+    this.context = text;
+  }
+
+  start(): Promise<void> {
+    return this.agent.start();
   }
 
   async play(): Promise<ChaosReport> {
     const { rounds, seed, backend, log } = this.options;
     const started = performance.now();
-    log(`chaos: seed ${seed}, ${rounds} rounds, ${backend} backend, workspace ${this.ws.root} (replay: npm run chaos -- --seed ${seed} --rounds ${rounds} --backend ${backend})`);
+    const replay = `npm run chaos -- --seed ${seed} --rounds ${rounds} --backend ${backend}${this.via === 'cli' ? '' : ' --via runtime'}`;
+    log(`chaos: seed ${seed}, ${rounds} rounds, ${backend} backend, via ${this.via}, workspace ${this.ws.root} (replay: ${replay})`);
     let played = 0;
     for (; played < rounds && !this.options.interrupted?.(); played++) {
       this.round = played;
@@ -113,18 +131,22 @@ class ChaosRun {
     // A Ctrl-C stops the plugin too (same process group): then there is nothing to finish against.
     if (this.plugin.running) await this.finish();
     const seconds = (performance.now() - started) / 1000;
-    log(`chaos: seed ${seed}, ${played} rounds, ${backend} backend, ${seconds.toFixed(0)} s: ${this.summary()}`);
+    log(`chaos: seed ${seed}, ${played} rounds, ${backend} backend, via ${this.via}, ${seconds.toFixed(0)} s: ${this.summary()}`);
     log(`chaos: operations ${OPS.map((op) => `${op} ${this.operations[op].runs} (killed ${this.operations[op].killed}, failed ${this.operations[op].failed})`).join(', ')}; unexpected failures ${this.unexpected.length}`);
+    const agentSummary = this.agent.summary();
+    for (const line of agentSummary) log(`chaos: ${line}`);
     if (!this.options.verbose) for (const line of this.unexpected.slice(0, SHOWN_UNEXPECTED)) log(line);
     return {
       seed,
       rounds: played,
       backend,
+      via: this.via,
       seconds,
       totals: { ...this.totals },
       findings: this.findings,
       operations: this.operations,
       unexpected: this.unexpected,
+      agentSummary,
     };
   }
 
@@ -139,132 +161,47 @@ class ChaosRun {
     if (op === 'cleanup' && alive.length === 0) op = 'prepare';
     if ((op === 'prepare' || op === 'burst') && alive.length >= MAX_LIVE) op = 'cleanup';
     this.context = `${op} (plugin ${plan.interference})`;
-    let end: RoundEnd;
+    let end;
     if (op === 'prepare' || op === 'burst') {
-      end = await this.prepare(op, plan, plan.containers.slice(0, op === 'prepare' ? 1 : plan.containers.length));
+      const containers = plan.containers.slice(0, op === 'prepare' ? 1 : plan.containers.length);
+      for (const c of containers) await this.newSandbox(c);
+      end = await this.agent.prepare(op, plan, containers);
     } else if (op === 'cleanup') {
-      end = await this.cleanup(plan, this.model.live.get(alive[Math.floor(plan.victim * alive.length)]!)!);
+      const victim = this.model.live.get(alive[Math.floor(plan.victim * alive.length)]!)!;
+      this.model.live.delete(victim.id);
+      end = await this.agent.cleanup(plan, victim);
     } else {
-      end = await this.recoverOp(plan);
+      end = await this.agent.recoverOp(plan);
     }
     await this.verify(end.disturbed || plan.interference !== 'none', end.suspects);
     if (this.options.verbose) this.options.log(`chaos: round ${this.round} (${Math.round(performance.now() - started)} ms): ${this.context}`);
   }
 
-  /** Prepares new containers at once. */
-  private async prepare(op: Op, plan: RoundPlan, containers: readonly Container[]): Promise<RoundEnd> {
-    for (const c of containers) {
-      await mkdir(c.sandbox, { recursive: true });
-      this.model.sandboxes.set(c.id, c);
-      for (const v of c.volumes) this.model.touched.add(v);
-    }
-    const outcomes = await this.operate(
-      op,
-      plan,
-      containers.map((c) => ['prepare', ...this.flags, '--container-id', c.id, '--directory', c.sandbox, ...envArgs(c)]),
-    );
-    let killed = false;
-    const suspects: string[] = [];
-    for (const [i, c] of containers.entries()) {
-      const o = outcomes[i]!;
-      if (o.killed) {
-        killed = true;
-        // Issue 6 §1: a prepare killed while the plugin hung could leave its volumes blocked.
-        if (plan.interference !== 'none') suspects.push(...c.volumes);
-      } else if (o.status === 0) {
-        this.model.live.set(c.id, c);
-      } else {
-        // The containerizer destroys a container whose prepare failed, which cleans it up.
-        await this.command(['cleanup', ...this.flags, '--container-id', c.id]);
-      }
-    }
-    // The agent died: it restarts and recovers; a container whose prepare was killed never ran.
-    if (killed) await this.recover();
-    return { disturbed: killed || outcomes.some((o) => o.status !== 0), suspects };
-  }
-
-  private async cleanup(plan: RoundPlan, victim: Container): Promise<RoundEnd> {
-    this.model.live.delete(victim.id);
-    const [o] = await this.operate('cleanup', plan, [['cleanup', ...this.flags, '--container-id', victim.id]]);
-    if (o!.killed) {
-      // The agent died while destroying the container: on restart it is either an orphan, destroyed again, or already gone.
-      if (plan.orphan) {
-        await this.recover([victim.id]);
-        await this.command(['cleanup', ...this.flags, '--container-id', victim.id]);
-      } else {
-        await this.recover();
-      }
-    }
-    return { disturbed: o!.killed || o!.status !== 0, suspects: [] };
-  }
-
-  private async recoverOp(plan: RoundPlan): Promise<RoundEnd> {
-    const [o] = await this.operate('recover', plan, [['recover', ...this.flags, ...this.model.aliveIds().flatMap((id) => ['--alive', id])]]);
-    if (o!.killed) await this.recover();
-    else if (o!.status !== 0) this.note(`recover failed: ${reason(o!)}`);
-    return { disturbed: o!.killed || o!.status !== 0, suspects: [] };
-  }
-
-  /** The agent's recovery: every container Mesos believes alive is named, plus orphans. */
-  private recover(orphans: readonly string[] = []): Promise<Outcome> {
-    return this.command([
-      'recover',
-      ...this.flags,
-      ...this.model.aliveIds().flatMap((id) => ['--alive', id]),
-      ...orphans.flatMap((id) => ['--orphan', id]),
-    ]);
-  }
-
-  /** Runs the round's commands as drawn (see Disruptor), counts them and checks what they say. */
-  private async operate(op: Op, plan: RoundPlan, commands: readonly string[][]): Promise<Outcome[]> {
-    const { outcomes, description } = await this.disruptor.run(op, plan, commands);
-    const stats = this.operations[op];
-    stats.runs++;
-    if (outcomes.some((o) => o.killed)) stats.killed++;
-    if (outcomes.some((o) => !o.killed && o.status !== 0)) stats.failed++;
-    this.context = description;
-    for (const o of outcomes) await this.checkCommand(o, outcomes);
-    if (plan.interference === 'none') {
-      for (const o of outcomes) if (!o.killed && o.status !== 0) this.note(`${op} failed: ${reason(o)}`);
-    }
-    return outcomes;
-  }
-
-  /** A command after a kill (recovery, cleanup, probe): never killed, bounded by a generous limit. */
-  private async command(args: readonly string[], failureIsNews = true): Promise<Outcome> {
-    const o = await runCommand({ args, kill: { kind: 'none' }, limitMs: this.limitMs(), stateDir: this.ws.stateDir });
-    await this.checkCommand(o, [o]);
-    if (failureIsNews && !o.hung && o.status !== 0) this.note(`${args[0]} failed: ${reason(o)}`);
-    return o;
-  }
-
-  /** Far beyond anything a command may take: a mount, its undo and a whole wait for the state lock. */
-  private limitMs(): number {
-    return 4 * 2 * this.timeoutMs + 20_000;
-  }
-
-  /** A command that hung, or failed on a lock no live command of this round holds. */
-  private async checkCommand(o: Outcome, peers: readonly Outcome[]): Promise<void> {
-    if (o.hung) await this.violation({ kind: 'hung', key: `hung:${this.round}:${o.pid}`, message: `dvdi did not finish within ${this.limitMs()} ms and was killed` });
-    if (o.killed || o.status === 0 || !/lock/i.test(reason(o))) return;
-    const holder = Number(/process (\d+)/.exec(reason(o))?.[1]);
-    const busy = Number.isInteger(holder) && holder > 0 && (peers.some((p) => p.pid === holder) || processAlive(holder));
-    if (busy) return;
-    await this.violation({ kind: 'locked', key: `locked:${this.round}:${o.pid}`, message: `the state stayed locked: ${reason(o)}` });
+  private async newSandbox(c: Container): Promise<void> {
+    await mkdir(c.sandbox, { recursive: true });
+    this.model.sandboxes.set(c.id, c);
+    for (const v of c.volumes) this.model.touched.add(v);
   }
 
   /**
    * After a disturbed round: waits for the plugin to finish what killed
-   * commands left it, then proves that no volume is blocked: those dvdi still
+   * calls left it, then proves that no volume is blocked: those dvdi still
    * keeps a record of without a live user (an unmount pending, a hold of a
-   * gone container) and the suspects. Always: the invariants and the stray check.
+   * gone container) and the suspects. Always: the invariants and the stray
+   * check; through the runtime also before the probes, which would carry
+   * out unmounts its background should have done.
    */
   private async verify(disturbed: boolean, suspects: readonly string[] = []): Promise<void> {
+    if (this.agent.converges) await this.check();
     if (disturbed) await this.probe([...new Set([...unheld((await this.settle()).records ?? [], this.model), ...suspects])]);
+    await this.check();
+    await this.collectSandboxes();
+  }
+
+  private async check(): Promise<void> {
     const o = await this.settle();
     for (const v of checkState(this.ws, o, this.model)) await this.violation(v, o);
     for (const v of await checkStray(this.ws, this.model)) await this.violation(v, o);
-    await this.collectSandboxes();
   }
 
   /** Observes until the plugin's counts and the mount table stop changing. */
@@ -307,15 +244,14 @@ class ChaosRun {
       ...(options === undefined ? [] : [`DVDI_VOLUME_OPTS${k}=${options}`]),
     ]);
     const probe: Container = { id, sandbox: this.ws.sandbox(id), volumes, env, sandboxEntries: [] };
-    await mkdir(probe.sandbox, { recursive: true });
-    this.model.sandboxes.set(id, probe);
-    const o = await this.command(['prepare', ...this.flags, '--container-id', id, '--directory', probe.sandbox, ...envArgs(probe)], false);
-    await this.command(['cleanup', ...this.flags, '--container-id', id]);
-    return o.status === 0 ? undefined : reason(o);
+    await this.newSandbox(probe);
+    const failure = await this.agent.launch(probe);
+    await this.agent.destroy(id);
+    return failure;
   }
 
   /** Counts a violation once, logs it with the round, and puts the state right so later rounds start sane. */
-  private async violation(v: Violation, o?: Observed): Promise<void> {
+  async violation(v: Violation, o?: Observed): Promise<void> {
     if (this.seen.has(v.key)) return;
     this.seen.add(v.key);
     this.totals[v.kind]++;
@@ -331,12 +267,12 @@ class ChaosRun {
       await unlink(`${this.ws.checkpoint}.lock`).catch(() => undefined);
     } else if (v.kind === 'lost' && v.container !== undefined) {
       this.model.live.delete(v.container);
-      await this.command(['cleanup', ...this.flags, '--container-id', v.container]);
+      await this.agent.destroy(v.container);
     } else if (v.kind === 'blocked' && v.volume !== undefined) {
-      await this.command(['forget', ...this.flags, '--driver', DRIVER, '--name', v.volume]);
+      await this.agent.forget(v.volume);
       await this.unmountInPlugin(v.volume, (await observe(this.ws)).plugin.get(v.volume)?.mounts ?? {});
     } else if (v.kind === 'leaked' && v.volume !== undefined && o !== undefined) {
-      if (v.key.startsWith('held:')) await this.recover();
+      if (v.key.startsWith('held:')) await this.agent.recover();
       else await this.unmountInPlugin(v.volume, o.plugin.get(v.volume)?.mounts ?? {});
     }
   }
@@ -347,7 +283,7 @@ class ChaosRun {
     }
   }
 
-  private note(text: string): void {
+  note(text: string): void {
     const line = `chaos: round ${this.round}: unexpected: ${text} — round: ${this.context}`;
     this.unexpected.push(line);
     if (this.options.verbose) this.options.log(line);
@@ -368,9 +304,9 @@ class ChaosRun {
     this.context = 'final cleanup of every container';
     for (const id of this.model.aliveIds()) {
       this.model.live.delete(id);
-      await this.command(['cleanup', ...this.flags, '--container-id', id]);
+      await this.agent.destroy(id);
     }
-    await this.recover();
+    await this.agent.recover();
     const o = await this.settle();
     await this.probe([...new Set([...SHARED_VOLUMES.filter((v) => this.model.touched.has(v)), ...unheld(o.records ?? [], this.model)])]);
     await this.verify(false);

@@ -9,6 +9,9 @@ export const OPS: readonly Op[] = ['prepare', 'cleanup', 'recover', 'burst'];
 /** none; frozen: SIGSTOP before the command starts (a hung plugin); slowed: SIGSTOP for a while in the middle. */
 export type Interference = 'none' | 'frozen' | 'slowed';
 
+/** Through the runtime: the JavaScript environment made to restart (an endless loop for the watchdog, or heap exhaustion). */
+export type JsRestart = 'none' | 'watchdog' | 'heap';
+
 /** A kill drawn as fractions, scaled at run time by how long the operation is seen to take. */
 export interface KillDraw {
   readonly kind: KillPlan['kind'];
@@ -36,6 +39,11 @@ export interface RoundPlan {
   readonly orphan: boolean;
   /** New containers for a prepare (the first) or a burst (all). */
   readonly containers: readonly Container[];
+  readonly jsRestart: JsRestart;
+  /** Fraction of the expected duration at which the restart is set off. */
+  readonly jsRestartAt: number;
+  /** Through the runtime: in a recover round, a container's task ends while the agent is down. */
+  readonly taskEnds: boolean;
 }
 
 export const BURST_SIZE = 3;
@@ -73,5 +81,13 @@ export function drawPlan(ws: ChaosWorkspace, seed: number, round: number): Round
     victim: rng.next(),
     orphan: rng.chance(0.5),
     containers: Array.from({ length: BURST_SIZE }, (_, i) => newContainer(ws, rng, `c${round}-${i}`, `p${round}-${i}`)),
+    // Drawn last, so the draws above replay as they did before there were any.
+    jsRestart: rng.weighted<JsRestart>([
+      ['none', 8],
+      ['watchdog', 1],
+      ['heap', 1],
+    ]),
+    jsRestartAt: rng.next(),
+    taskEnds: rng.chance(0.5),
   };
 }

@@ -1,5 +1,5 @@
 /**
- * `npm run chaos -- [--rounds N] [--seed N] [--backend loop|dir] [--timeout S] [--verbose]`:
+ * `npm run chaos -- [--via cli|runtime] [--rounds N] [--seed N] [--backend loop|dir] [--timeout S] [--verbose]`:
  * the randomized crash test at length. Prints the seed first (a failure
  * replays with the same seed), each finding as it is found, and the totals;
  * exits 1 when any invariant was broken. SIGINT or SIGTERM ends the run after
@@ -10,7 +10,12 @@ import { runChaos } from './chaos.js';
 import { FAILURE_KINDS } from './invariants.js';
 import { randomSeed } from './random.js';
 
-const USAGE = `usage: npm run chaos -- [--rounds N] [--seed N] [--backend loop|dir] [--timeout SECONDS] [--verbose]
+const USAGE = `usage: npm run chaos -- [--via cli|runtime] [--rounds N] [--seed N] [--backend loop|dir] [--timeout SECONDS] [--verbose]
+  --via cli         each call a \`dvdi\` command, killed at a random instant (default)
+  --via runtime     the runtime embedded in one long-running dvdi-agent-sim, launching and
+                    destroying containers from several threads; the agent is killed at a random
+                    instant (calls, recovery, background undo, pending-unmount retry, checkpoint
+                    write), restarts and recovers; some rounds restart JavaScript (watchdog, heap)
   --rounds N        rounds to play (default 200)
   --seed N          replays a run (default: random, printed)
   --backend B       the plugin's backend: loop (default; root) or dir
@@ -30,6 +35,7 @@ async function main(): Promise<number> {
     const { values } = parseArgs({
       args: process.argv.slice(2).filter((a) => a !== '--'),
       options: {
+        via: { type: 'string' },
         rounds: { type: 'string' },
         seed: { type: 'string' },
         backend: { type: 'string' },
@@ -44,10 +50,13 @@ async function main(): Promise<number> {
     }
     const backend = values.backend ?? 'loop';
     if (backend !== 'loop' && backend !== 'dir') throw new Error(`--backend: loop or dir, not ${JSON.stringify(backend)}`);
+    const via = values.via ?? 'cli';
+    if (via !== 'cli' && via !== 'runtime') throw new Error(`--via: cli or runtime, not ${JSON.stringify(via)}`);
     options = {
       rounds: wholeNumber('rounds', values.rounds, 200, 1),
       seed: wholeNumber('seed', values.seed, randomSeed(), 0),
       backend,
+      via,
       timeoutSeconds: wholeNumber('timeout', values.timeout, 2, 1),
       verbose: values.verbose ?? false,
       log: (line: string) => process.stdout.write(`${line}\n`),
@@ -61,7 +70,7 @@ async function main(): Promise<number> {
   const report = await runChaos({ ...options, interrupted: () => interrupted });
   const broken = FAILURE_KINDS.filter((k) => report.totals[k] > 0);
   if (broken.length > 0) {
-    process.stdout.write(`chaos: FAILED (${broken.join(', ')}); replay with --seed ${report.seed}\n`);
+    process.stdout.write(`chaos: FAILED (${broken.join(', ')}); replay with --seed ${report.seed}${report.via === 'runtime' ? ' --via runtime' : ''}\n`);
     return 1;
   }
   return interrupted ? 130 : 0;

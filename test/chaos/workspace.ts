@@ -13,7 +13,8 @@ export const DRIVER = 'chaos';
  * else may appear in it; `allowedTopLevel` is what the stray check accepts.
  */
 export class ChaosWorkspace {
-  static readonly allowedTopLevel = ['sockets', 'plugin', 'state', 'sandboxes', 'logs'];
+  /** dvdi-agent-sim keeps its containers in agent-state (through a temp file) beside the sandboxes. */
+  static readonly allowedTopLevel = ['sockets', 'plugin', 'state', 'sandboxes', 'logs', 'agent-state', 'agent-state.tmp'];
 
   readonly socketDir: string;
   readonly socketPath: string;
