@@ -1,6 +1,6 @@
 # Every target installs what it needs first (apt-get, npm ci), so a fresh
 # Debian machine needs nothing but this repository.
-.PHONY: all deps build demo test bench typecheck clean
+.PHONY: all deps build demo test bench soak typecheck clean
 
 all: demo
 
@@ -20,6 +20,10 @@ test: deps
 
 bench: deps
 	npm run bench
+
+## A long run of the embedded runtime (not part of test): are memory, fds, threads and latency flat?
+soak: deps
+	npm run soak
 
 typecheck: deps
 	npm run typecheck

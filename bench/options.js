@@ -7,6 +7,7 @@ const OPTIONS = {
   containers: { env: 'BENCH_CONTAINERS', default: 20, min: 1, help: 'containers preparing at once' },
   'mount-delay-ms': { env: 'BENCH_MOUNT_DELAY_MS', default: 200, min: 0, help: 'how long the slow plugin takes to Mount' },
   rounds: { env: 'BENCH_ROUNDS', default: 5, min: 1, help: 'measured rounds of the concurrent prepare, and Mounts alone for its floor' },
+  'bridge-calls': { env: 'BENCH_BRIDGE_CALLS', default: 20000, min: 10, help: 'bridge round trips, and hand-offs for their floor' },
 };
 
 export const USAGE = `usage: npm run bench -- [options]   (or: node bench/run.js [options] after npm run build)

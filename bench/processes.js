@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { open, readFile } from 'node:fs/promises';
 import net from 'node:net';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const STARTUP_LIMIT_MS = 10_000;
@@ -57,6 +58,16 @@ export function startDirPlugin({ name, socketPath, root, logFile }) {
     args: [DVDI_MAIN, 'plugin', 'serve', '--backend', 'dir', '--name', name, '--socket', socketPath, '--root', root],
     socketPath,
     logFile,
+  });
+}
+
+/** A dir plugin serving the workspace's plugin directory, with its root and log in the workspace. */
+export async function startWorkspaceDirPlugin(workspace, name) {
+  return startDirPlugin({
+    name,
+    socketPath: path.join(workspace.socketDir, `${name}.sock`),
+    root: await workspace.dir('plugins', name),
+    logFile: path.join(workspace.logDir, `${name}.log`),
   });
 }
 

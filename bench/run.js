@@ -5,11 +5,12 @@
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { bridgeLines, measureBridge } from './bridge.js';
 import { measureConcurrentPrepare } from './concurrency.js';
 import { measureFloor, NEEDED_WRITES } from './floor.js';
 import { measurePrepareCleanup } from './latency.js';
 import { OptionError, readOptions, USAGE } from './options.js';
-import { DVDI_MAIN, startDirPlugin, startPluginProcess } from './processes.js';
+import { DVDI_MAIN, startDirPlugin, startPluginProcess, startWorkspaceDirPlugin } from './processes.js';
 import { median, ms, percentile, ratio } from './stats.js';
 import { createWorkspace } from './workspace.js';
 
@@ -26,12 +27,7 @@ function target(value) {
 
 async function latencyBenchmark(workspace, options) {
   const { iterations, warmup } = options;
-  const plugin = await startDirPlugin({
-    name: LATENCY_DRIVER,
-    socketPath: path.join(workspace.socketDir, `${LATENCY_DRIVER}.sock`),
-    root: await workspace.dir('plugins', LATENCY_DRIVER),
-    logFile: path.join(workspace.logDir, `${LATENCY_DRIVER}.log`),
-  });
+  const plugin = await startWorkspaceDirPlugin(workspace, LATENCY_DRIVER);
   try {
     const run = (mounter) => measurePrepareCleanup({ workspace, mounter, driver: LATENCY_DRIVER, volume: 'bench-latency', iterations, warmup });
     const dvdcli = await run('dvdcli');
@@ -109,6 +105,12 @@ async function floorBenchmark(workspace, options) {
   }
 }
 
+async function bridgeBenchmark(workspace, options) {
+  const calls = options['bridge-calls'];
+  const load = os.loadavg()[0];
+  for (const line of bridgeLines(await measureBridge(workspace, calls), calls, load)) console.log(line);
+}
+
 async function main() {
   let options;
   try {
@@ -135,6 +137,7 @@ async function main() {
     await latencyBenchmark(workspace, options);
     await concurrencyBenchmark(workspace, options);
     await floorBenchmark(workspace, options);
+    await bridgeBenchmark(workspace, options);
   } finally {
     await workspace.remove();
   }

@@ -6,8 +6,8 @@ import path from 'node:path';
  * One temp directory holding everything a bench run creates: plugin sockets
  * and roots, checkpoints, container sandboxes and plugin logs.
  */
-export async function createWorkspace() {
-  const root = await mkdtemp(path.join(os.tmpdir(), 'dvdi-bench-'));
+export async function createWorkspace(parent = os.tmpdir()) {
+  const root = await mkdtemp(path.join(parent, 'dvdi-bench-'));
   const dir = async (...parts) => {
     const p = path.join(root, ...parts);
     await mkdir(p, { recursive: true });

@@ -6,11 +6,10 @@
  * asserts them. See bench/runtime/README.md.
  */
 import os from 'node:os';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { volumeEnvironment } from '../engine.js';
 import { measurePrepareCleanup } from '../latency.js';
-import { startDirPlugin } from '../processes.js';
+import { startWorkspaceDirPlugin } from '../processes.js';
 import { median, ms, percentile, ratio } from '../stats.js';
 import { createWorkspace } from '../workspace.js';
 import { measureBareNode, measureCliRounds } from './cli.js';
@@ -135,12 +134,7 @@ async function main() {
       `${os.availableParallelism()} CPUs (${os.cpus()[0]?.model ?? 'unknown CPU'}), load average ${os.loadavg()[0].toFixed(1)}`,
   );
   const workspace = await createWorkspace();
-  const plugin = await startDirPlugin({
-    name: DRIVER,
-    socketPath: path.join(workspace.socketDir, `${DRIVER}.sock`),
-    root: await workspace.dir('plugins', DRIVER),
-    logFile: path.join(workspace.logDir, `${DRIVER}.log`),
-  });
+  const plugin = await startWorkspaceDirPlugin(workspace, DRIVER);
   try {
     const echoParams = { bundle: ECHO_BUNDLE, checkpoint: await workspace.checkpointFile('echo') };
     const realParams = {

@@ -45,6 +45,20 @@ RoundTrips measureRoundTrips(unsigned threads, unsigned calls, const std::functi
   return result;
 }
 
+std::pair<RoundTrips, RoundTrips> measureInterleaved(unsigned blocks, unsigned calls, const std::function<bool()>& a,
+                                                     const std::function<bool()>& b) {
+  std::pair<RoundTrips, RoundTrips> result;
+  const auto append = [](RoundTrips& to, const RoundTrips& block) {
+    to.samples_us.insert(to.samples_us.end(), block.samples_us.begin(), block.samples_us.end());
+    to.wall_ms += block.wall_ms;
+  };
+  for (unsigned i = 0; i < blocks; ++i) {
+    append(result.first, measureRoundTrips(1, calls, a));
+    append(result.second, measureRoundTrips(1, calls, b));
+  }
+  return result;
+}
+
 std::vector<double> measureRestarts(sim::RuntimeLibrary& runtime, unsigned restarts, const std::string& echo) {
   std::vector<double> samples;
   for (unsigned i = 0; i < restarts; ++i) {

@@ -19,6 +19,11 @@ struct RoundTrips {
 // false when the answer is wrong, which fails the run.
 RoundTrips measureRoundTrips(unsigned threads, unsigned calls, const std::function<bool()>& call);
 
+// One thread's round trips through a and through b in alternating blocks of
+// `calls`, `blocks` of each, so a load that comes and goes weighs on both alike.
+std::pair<RoundTrips, RoundTrips> measureInterleaved(unsigned blocks, unsigned calls, const std::function<bool()>& a,
+                                                     const std::function<bool()>& b);
+
 // Makes the echo bundle's handler call process.exit, then times until the
 // next echo call is answered; once per restart.
 std::vector<double> measureRestarts(sim::RuntimeLibrary& runtime, unsigned restarts, const std::string& echo);
