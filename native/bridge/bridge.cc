@@ -193,15 +193,7 @@ void Bridge::invoke(Napi::Env env, QueuedCall& call) {
       settle(table, id, kind, result);
       return;
     }
-    std::shared_ptr<BridgeHost> host = host_;
-    Napi::Function on_value = Napi::Function::New(env, [host, id, kind](const Napi::CallbackInfo& i) {
-      settle(host->calls(), id, kind, i[0]);
-    });
-    Napi::Function on_error = Napi::Function::New(env, [host, id, kind](const Napi::CallbackInfo& i) {
-      host->calls().complete(id, false, failure(kind, i[0]));
-    });
-    Napi::Object promise = result.As<Napi::Object>();
-    promise.Get("then").As<Napi::Function>().Call(promise, {on_value, on_error});
+    settle_when_done(env, result.As<Napi::Object>(), id, kind);
   } catch (const Napi::Error& error) {
     // A termination (watchdog, heap limit, process.exit) is not the handler's error.
     if (host_->ending()) return;
@@ -209,6 +201,32 @@ void Bridge::invoke(Napi::Env env, QueuedCall& call) {
   } catch (const std::exception& error) {
     table.complete(id, false, std::string(kind_name(kind)) + " handler failed: " + error.what());
   }
+}
+
+// The native functions are made once per environment and a call's id travels
+// in JavaScript closures: a native function per call cost each call an
+// allocation, a weak reference and a finalizer run after a collection.
+void Bridge::settle_when_done(Napi::Env env, Napi::Object promise, uint64_t id, int kind) {
+  if (on_promise_.IsEmpty()) {
+    std::shared_ptr<BridgeHost> host = host_;
+    const auto call_of = [](const Napi::CallbackInfo& i) {
+      return std::make_pair(static_cast<uint64_t>(i[0].As<Napi::Number>().Int64Value()),
+                            i[1].As<Napi::Number>().Int32Value());
+    };
+    Napi::Function on_value = Napi::Function::New(env, [host, call_of](const Napi::CallbackInfo& i) {
+      const auto [call, call_kind] = call_of(i);
+      settle(host->calls(), call, call_kind, i[2]);
+    });
+    Napi::Function on_error = Napi::Function::New(env, [host, call_of](const Napi::CallbackInfo& i) {
+      const auto [call, call_kind] = call_of(i);
+      host->calls().complete(call, false, failure(call_kind, i[2]));
+    });
+    Napi::Value make = env.RunScript(
+        "(settle, fail) => (promise, id, kind) => {"
+        " promise.then((value) => settle(id, kind, value), (error) => fail(id, kind, error)); }");
+    on_promise_ = Napi::Persistent(make.As<Napi::Function>().Call({on_value, on_error}).As<Napi::Function>());
+  }
+  on_promise_.Call({promise, Napi::Number::New(env, static_cast<double>(id)), Napi::Number::New(env, kind)});
 }
 
 void Bridge::on_wake(napi_env env, napi_value, void* context, void*) {

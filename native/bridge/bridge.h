@@ -59,12 +59,14 @@ class Bridge : public std::enable_shared_from_this<Bridge> {
 
   void dispatch(Napi::Env env);
   void invoke(Napi::Env env, QueuedCall& call);
+  void settle_when_done(Napi::Env env, Napi::Object promise, uint64_t id, int kind);
   static void on_wake(napi_env env, napi_value, void* context, void*);
   static void on_wake_finalized(napi_env, void* data, void*);
 
   std::shared_ptr<BridgeHost> host_;
   bool keep_loop_alive_;
   Napi::FunctionReference handlers_[kKindCount];
+  Napi::FunctionReference on_promise_;  // (promise, id, kind): settles the call with the promise
   bool ready_ = false;
   napi_threadsafe_function wake_ = nullptr;
 };

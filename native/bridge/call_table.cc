@@ -59,9 +59,12 @@ void CallTable::set_deadline(uint64_t id, Entry& entry) {
     return;
   }
   entry.deadline = entry.submitted + std::chrono::milliseconds(timeout);
-  bool earliest = deadlines_.empty() || entry.deadline < deadlines_.begin()->first;
   deadlines_.emplace(entry.deadline, id);
-  if (earliest) timer_wake_.notify_one();
+  // Not once a call: a wake-up each would cost every call a context switch.
+  if (entry.deadline < timer_until_) {
+    timer_until_ = entry.deadline;
+    timer_wake_.notify_one();
+  }
 }
 
 std::vector<QueuedCall> CallTable::take_queued() {
@@ -172,16 +175,7 @@ size_t CallTable::size() {
 void CallTable::expire_loop() {
   std::unique_lock<std::mutex> lock(mutex_);
   while (!timer_exit_) {
-    if (deadlines_.empty()) {
-      timer_wake_.wait(lock);
-      continue;
-    }
-    Clock::time_point now = Clock::now();
-    const Clock::time_point next = deadlines_.begin()->first;  // a copy: the set changes meanwhile
-    if (now < next) {
-      timer_wake_.wait_until(lock, next);
-      continue;
-    }
+    const Clock::time_point now = Clock::now();
     std::vector<std::pair<Entry, std::string>> expired;
     while (!deadlines_.empty() && deadlines_.begin()->first <= now) {
       auto it = calls_.find(deadlines_.begin()->second);
@@ -193,9 +187,18 @@ void CallTable::expire_loop() {
       expired.emplace_back(std::move(e), std::move(message));
       calls_.erase(it);
     }
-    lock.unlock();
-    for (const auto& [e, message] : expired) finish(e.done, e.context, false, message);
-    lock.lock();
+    if (!expired.empty()) {
+      lock.unlock();
+      for (const auto& [e, message] : expired) finish(e.done, e.context, false, message);
+      lock.lock();
+      continue;  // the table changed meanwhile
+    }
+    timer_until_ = deadlines_.empty() ? Clock::time_point::max() : deadlines_.begin()->first;
+    if (timer_until_ == Clock::time_point::max()) {
+      timer_wake_.wait(lock);
+    } else {
+      timer_wake_.wait_until(lock, timer_until_);
+    }
   }
 }
 

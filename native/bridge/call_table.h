@@ -100,6 +100,9 @@ class CallTable {
   uint32_t default_timeout_ms_[kKindCount] = {0, 0, 0};
   bool closed_ = false;
   bool timer_exit_ = false;
+  // When the timer thread wakes next by itself: kept after the call it was
+  // for completes, so only an earlier deadline needs to wake it.
+  Clock::time_point timer_until_ = Clock::time_point::max();
   std::string closed_message_;
   bool wake_pending_ = false;
   const void* notifier_owner_ = nullptr;

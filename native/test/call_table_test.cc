@@ -86,6 +86,30 @@ TEST(expires_calls_at_their_deadline) {
   CHECK_EQ(outcome.count, 1);
 }
 
+// The timer keeps the wake-up it chose for a completed call: a later deadline
+// submitted meanwhile does not wake it, and must still expire.
+TEST(expires_a_later_deadline_submitted_while_the_timer_waits_for_a_gone_one) {
+  Outcome first, second;
+  CallTable table;
+  submit(table, 3, "x", 30, &first);
+  CHECK(table.complete(table.take_queued()[0].id, true, "done"));
+  submit(table, 3, "x", 60, &second);
+  await(second);
+  CHECK_EQ(second.data, std::string("cleanup call timed out after 60 ms"));
+  CHECK_EQ(first.data, std::string("done"));
+}
+
+// ... and an earlier one does wake it.
+TEST(expires_an_earlier_deadline_before_a_later_one) {
+  Outcome late, early;  // outlive the table, which fails late when it goes
+  CallTable table;
+  submit(table, 2, "x", 60000, &late);
+  submit(table, 3, "x", 20, &early);
+  await(early);
+  CHECK_EQ(early.data, std::string("cleanup call timed out after 20 ms"));
+  CHECK_EQ(late.count, 0);
+}
+
 TEST(default_deadline_applies_once_known) {
   CallTable table;
   Outcome outcome;
