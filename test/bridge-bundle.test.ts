@@ -85,7 +85,7 @@ describe('the runtime bundle, started through the binding contract', () => {
 
   it('opens the isolator and reports deadlines derived from the timeouts', () => {
     expect(started.failure).toBeUndefined();
-    expect(started.deadlines).toEqual({ recover: 60_000, prepare: 35_000, cleanup: 605_000 });
+    expect(started.deadlines).toEqual({ recover: 60_000, prepare: 35_000, cleanup: 605_000, status: 1_000 });
     expect(started.logs).toContainEqual([0, expect.stringMatching(/^isolator open checkpoint=.* mounter=plugin$/)]);
   });
 
@@ -153,12 +153,12 @@ describe('the runtime bundle, started through the binding contract', () => {
     expect(unknown.failure).toMatch(/unknown parameter "mount_timout"/);
   });
 
-  it('uses call_timeout for every deadline', async () => {
+  it('uses call_timeout for the recover, prepare and cleanup deadlines', async () => {
     const timed = await startBundle([
       ['checkpoint', path.join(work, 'checkpoint-2', 'dvdimounts.pb')],
       ['call_timeout', '7'],
     ]);
     expect(timed.failure).toBeUndefined();
-    expect(timed.deadlines).toEqual({ recover: 7_000, prepare: 7_000, cleanup: 7_000 });
+    expect(timed.deadlines).toEqual({ recover: 7_000, prepare: 7_000, cleanup: 7_000, status: 1_000 });
   });
 });

@@ -14,6 +14,8 @@ import {
   prepareResponse,
   recoverRequest,
   recoverResponse,
+  statusRequest,
+  statusResponse,
 } from '../src/bridge/codec.js';
 import { builtFile } from './helpers/native-build.js';
 
@@ -75,5 +77,18 @@ describe('C++ bridge encoding (native/wire)', () => {
     expect(decodedInCpp('recover', recoverResponse.encode(recovered))).toEqual(recovered);
     const released = { released: [{ driver: 'd', name: 'a', unmounted: true }, { driver: 'd', name: 'b', unmounted: false }] };
     expect(decodedInCpp('cleanup', cleanupResponse.encode(released))).toEqual(released);
+  });
+
+  it('carries the status call both ways (the agent\'s metrics and volumes)', () => {
+    expect(samples('encode', dir).status).toBe(0);
+    expect(statusRequest.decode(readFileSync(path.join(dir, 'status.bin')))).toEqual({ samples_after: 2 ** 40, volumes: true });
+    const status = {
+      runtime_restarts: 2, prepares: 7, prepare_failures: 1, cleanups: 6, mounts: 300, mount_failures: 1, unmounts: 299,
+      unmount_failures: 0, volumes_mounted: 1, containers_holding: 2, unmounts_pending: 0,
+      mount_us: [40_000, 2 ** 33], unmount_us: [15_500], last_sample: 2 ** 40, volumes_json: '[{"name":"ü"}]\n',
+    };
+    expect(decodedInCpp('status', statusResponse.encode(status))).toEqual(status);
+    const { volumes_json: _, ...bare } = status;
+    expect(decodedInCpp('status', statusResponse.encode({ ...bare, mount_us: [], unmount_us: [] }))).toEqual({ ...bare, mount_us: [], unmount_us: [] });
   });
 });

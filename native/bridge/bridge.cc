@@ -59,6 +59,9 @@ std::string string_argument(const Napi::CallbackInfo& info, size_t index, const 
   return info[index].As<Napi::String>().Utf8Value();
 }
 
+// A bundle may leave out the status handler; its calls then fail (invoke).
+bool optional_kind(int kind) { return kind == kStatusKind; }
+
 }  // namespace
 
 Bridge::Bridge(std::shared_ptr<BridgeHost> host, bool keep_loop_alive)
@@ -81,6 +84,7 @@ Napi::Object Bridge::Create(Napi::Env env, std::shared_ptr<BridgeHost> host, boo
                           env, [self](const Napi::CallbackInfo& i) { self->ready(i); }, "ready"));
   object.Set("fail", Napi::Function::New(
                          env, [self](const Napi::CallbackInfo& i) { self->fail(i); }, "fail"));
+  object.Set("restarts", Napi::Number::New(env, static_cast<double>(self->host_->restarts())));
   return object;
 }
 
@@ -106,17 +110,20 @@ void Bridge::log(const Napi::CallbackInfo& info) {
 
 void Bridge::register_handlers(const Napi::CallbackInfo& info) {
   Napi::Object handlers =
-      object_argument(info, "register({ recover, prepare, cleanup }) takes the three handlers");
+      object_argument(info, "register({ recover, prepare, cleanup, status? }) takes the handlers");
   Napi::Function found[kKindCount];
   for (int kind = 1; kind <= kKindCount; ++kind) {
     Napi::Value handler = handlers.Get(kind_name(kind));
+    if (optional_kind(kind) && handler.IsUndefined()) continue;
     if (!handler.IsFunction()) {
       throw Napi::TypeError::New(info.Env(),
                                  std::string("register: ") + kind_name(kind) + " must be a function");
     }
     found[kind - 1] = handler.As<Napi::Function>();
   }
-  for (int i = 0; i < kKindCount; ++i) handlers_[i] = Napi::Persistent(found[i]);
+  for (int i = 0; i < kKindCount; ++i) {
+    handlers_[i] = found[i].IsEmpty() ? Napi::FunctionReference() : Napi::Persistent(found[i]);
+  }
 }
 
 void Bridge::ready(const Napi::CallbackInfo& info) {
@@ -124,9 +131,11 @@ void Bridge::ready(const Napi::CallbackInfo& info) {
   Napi::Object defaults =
       object_argument(info, "ready({ recover, prepare, cleanup }) takes the default deadlines in ms");
   if (handlers_[0].IsEmpty()) throw Napi::Error::New(env, "ready() before register()");
-  uint32_t timeouts[kKindCount];
+  uint32_t timeouts[kKindCount] = {};
   for (int kind = 1; kind <= kKindCount; ++kind) {
     Napi::Value value = defaults.Get(kind_name(kind));
+    // Without a default, a status call has only the deadline its caller gives.
+    if (optional_kind(kind) && value.IsUndefined()) continue;
     double ms = value.IsNumber() ? value.As<Napi::Number>().DoubleValue() : NAN;
     if (!(ms >= 1 && ms <= UINT32_MAX)) {
       throw Napi::TypeError::New(
@@ -184,6 +193,10 @@ void Bridge::invoke(Napi::Env env, QueuedCall& call) {
   CallTable& table = host_->calls();
   const uint64_t id = call.id;
   const int kind = call.kind;
+  if (handlers_[kind - 1].IsEmpty()) {
+    table.complete(id, false, std::string("the bundle registered no ") + kind_name(kind) + " handler");
+    return;
+  }
   try {
     Napi::ArrayBuffer buffer = Napi::ArrayBuffer::New(env, call.request.size());
     if (!call.request.empty()) std::memcpy(buffer.Data(), call.request.data(), call.request.size());

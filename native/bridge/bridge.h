@@ -36,6 +36,8 @@ class BridgeHost {
   // are then left to the host, which fails them with the reason it stopped.
   virtual bool ending() = 0;
   virtual CallTable& calls() = 0;
+  // JavaScript environments restarted before this one (the agent's metrics report it).
+  virtual uint64_t restarts() const { return 0; }
 };
 
 class Bridge : public std::enable_shared_from_this<Bridge> {

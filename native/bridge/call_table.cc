@@ -11,7 +11,7 @@ void finish(DoneFn done, void* context, bool ok, const std::string& text) {
 }  // namespace
 
 const char* kind_name(int kind) {
-  static const char* const names[kKindCount] = {"recover", "prepare", "cleanup"};
+  static const char* const names[kKindCount] = {"recover", "prepare", "cleanup", "status"};
   return kind >= 1 && kind <= kKindCount ? names[kind - 1] : nullptr;
 }
 

@@ -24,9 +24,10 @@ namespace dvdi {
 // Same shape as dvdi_done_fn in dvdi_runtime.h.
 using DoneFn = void (*)(void* context, int ok, const uint8_t* data, size_t size);
 
-// Call kinds are DVDI_CALL_RECOVER..DVDI_CALL_CLEANUP (1..3).
-constexpr int kKindCount = 3;
-const char* kind_name(int kind);  // "recover", "prepare", "cleanup" or nullptr
+// Call kinds are DVDI_CALL_RECOVER..DVDI_CALL_STATUS (1..4).
+constexpr int kKindCount = 4;
+constexpr int kStatusKind = 4;  // DVDI_CALL_STATUS
+const char* kind_name(int kind);  // "recover", "prepare", "cleanup", "status" or nullptr
 
 struct QueuedCall {
   uint64_t id;
@@ -97,7 +98,7 @@ class CallTable {
   std::map<uint64_t, Entry> calls_;
   Deadlines deadlines_;
   uint64_t next_id_ = 1;
-  uint32_t default_timeout_ms_[kKindCount] = {0, 0, 0};
+  uint32_t default_timeout_ms_[kKindCount] = {0, 0, 0, 0};
   bool closed_ = false;
   bool timer_exit_ = false;
   // When the timer thread wakes next by itself: kept after the call it was

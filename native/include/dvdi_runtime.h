@@ -29,7 +29,10 @@ typedef struct dvdi_runtime dvdi_runtime;
 enum dvdi_call_kind {
   DVDI_CALL_RECOVER = 1, /* RecoverRequest -> RecoverResponse */
   DVDI_CALL_PREPARE = 2, /* PrepareRequest -> PrepareResponse */
-  DVDI_CALL_CLEANUP = 3  /* CleanupRequest -> CleanupResponse */
+  DVDI_CALL_CLEANUP = 3, /* CleanupRequest -> CleanupResponse */
+  /* StatusRequest -> StatusResponse: metrics and volumes, answered from
+     memory; a library older than this kind refuses it as unknown. */
+  DVDI_CALL_STATUS = 4
 };
 
 enum dvdi_log_level { DVDI_LOG_INFO = 0, DVDI_LOG_WARNING = 1, DVDI_LOG_ERROR = 2 };

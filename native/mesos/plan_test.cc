@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "../wire/protobuf_wire.h"
+#include "expect.h"
 #include "plan.h"
 
 using dvdi::shim::ModuleOptions;
@@ -13,19 +14,6 @@ using dvdi::shim::Parameters;
 using dvdi::shim::PreparePlan;
 using dvdi::shim::PrepareShape;
 using dvdi::wire::PrepareResponse;
-
-static int passed = 0;
-static int failed = 0;
-
-#define EXPECT(cond)                                                  \
-  do {                                                                \
-    if (cond) {                                                       \
-      ++passed;                                                       \
-    } else {                                                          \
-      ++failed;                                                       \
-      fprintf(stderr, "%s:%d: expected %s\n", __FILE__, __LINE__, #cond); \
-    }                                                                 \
-  } while (0)
 
 static PrepareResponse bindResponse() {
   PrepareResponse r;
@@ -278,6 +266,5 @@ int main() {
   testParameters();
   testContainerIds();
   testDefaultRuntimeLibrary();
-  printf("%d passed, %d failed\n", passed, failed);
-  return failed == 0 ? 0 : 1;
+  return dvdi::unit::report();
 }

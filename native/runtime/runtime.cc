@@ -129,6 +129,7 @@ void Runtime::thread_main() {
 
     calls_.fail_dispatched("dvdi runtime restarted while the call was in flight: " + cause);
     log(DVDI_LOG_WARNING, "dvdi runtime: restarting JavaScript: " + cause);
+    ++restarts_;
     if (was_ready) {
       retry_delay = std::chrono::seconds(1);
       continue;

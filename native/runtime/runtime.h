@@ -5,6 +5,7 @@
 #ifndef DVDI_RUNTIME_H_INTERNAL
 #define DVDI_RUNTIME_H_INTERNAL
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <memory>
@@ -52,6 +53,7 @@ class Runtime : public BridgeHost {
   void fail(const std::string& message) override;
   bool ending() override;
   CallTable& calls() override { return calls_; }
+  uint64_t restarts() const override { return restarts_; }
 
   // The BridgeHost handed to each environment's bridge; set by the handle
   // that owns this runtime.
@@ -71,6 +73,7 @@ class Runtime : public BridgeHost {
   std::mutex log_mutex_;
 
   CallTable calls_;
+  std::atomic<uint64_t> restarts_{0};
 
   std::mutex state_mutex_;
   std::condition_variable state_changed_;

@@ -43,6 +43,13 @@ std::string encodeCleanupRequest(const std::string& container_id) {
   return out;
 }
 
+std::string encodeStatusRequest(const StatusRequest& request) {
+  std::string out;
+  if (request.has_samples_after) appendVarintField(&out, 1, request.samples_after);
+  if (request.volumes) appendVarintField(&out, 2, 1);
+  return out;
+}
+
 namespace {
 
 const uint8_t* bytesOf(const std::string& s) { return reinterpret_cast<const uint8_t*>(s.data()); }
@@ -99,6 +106,24 @@ bool decodeReleasedVolume(const std::string& bytes, ReleasedVolume* out, std::st
         }
       },
       error);
+}
+
+// A repeated uint64, unpacked (a varint per field) or packed (one length-delimited run).
+bool readUint64s(Reader* reader, WireType type, std::vector<uint64_t>* out) {
+  uint64_t value = 0;
+  if (type == kVarint) {
+    if (!reader->readVarintField(type, &value)) return false;
+    out->push_back(value);
+    return true;
+  }
+  std::string packed;
+  if (!reader->readBytesField(type, &packed)) return false;
+  Reader run(bytesOf(packed), packed.size());
+  while (!run.done()) {
+    if (!run.readVarintField(kVarint, &value)) return reader->fail(run.error());
+    out->push_back(value);
+  }
+  return true;
 }
 
 // Reads an embedded message field with `decode`, carrying its error up.
@@ -160,6 +185,38 @@ bool decodeCleanupResponse(const uint8_t* data, size_t size, CleanupResponse* ou
       "CleanupResponse", data, size, {},
       [&](uint32_t field, WireType type, Reader* reader) {
         return field == 1 ? readMessage(reader, type, decodeReleasedVolume, &response.released) : reader->skip(type);
+      },
+      error);
+  if (ok) *out = response;
+  return ok;
+}
+
+bool decodeStatusResponse(const uint8_t* data, size_t size, StatusResponse* out, std::string* error) {
+  StatusResponse response;
+  uint64_t* const counts[] = {&response.runtime_restarts, &response.prepares, &response.prepare_failures,
+                              &response.cleanups, &response.mounts, &response.mount_failures,
+                              &response.unmounts, &response.unmount_failures, &response.volumes_mounted,
+                              &response.containers_holding, &response.unmounts_pending};
+  const bool ok = decodeMessage(
+      "StatusResponse", data, size,
+      {{1, "runtime_restarts"}, {2, "prepares"}, {3, "prepare_failures"}, {4, "cleanups"}, {5, "mounts"},
+       {6, "mount_failures"}, {7, "unmounts"}, {8, "unmount_failures"}, {9, "volumes_mounted"},
+       {10, "containers_holding"}, {11, "unmounts_pending"}, {14, "last_sample"}},
+      [&](uint32_t field, WireType type, Reader* reader) {
+        if (field >= 1 && field <= 11) return reader->readVarintField(type, counts[field - 1]);
+        switch (field) {
+          case 12:
+            return readUint64s(reader, type, &response.mount_us);
+          case 13:
+            return readUint64s(reader, type, &response.unmount_us);
+          case 14:
+            return reader->readVarintField(type, &response.last_sample);
+          case 15:
+            response.has_volumes_json = true;
+            return reader->readBytesField(type, &response.volumes_json);
+          default:
+            return reader->skip(type);
+        }
       },
       error);
   if (ok) *out = response;

@@ -70,15 +70,43 @@ struct CleanupResponse {
   std::vector<ReleasedVolume> released;
 };
 
+struct StatusRequest {
+  bool has_samples_after = false;  // without it, no latency samples come back
+  uint64_t samples_after = 0;
+  bool volumes = false;
+};
+
+// The engine's counters count from 0 again after each runtime restart.
+struct StatusResponse {
+  uint64_t runtime_restarts = 0;
+  uint64_t prepares = 0;
+  uint64_t prepare_failures = 0;
+  uint64_t cleanups = 0;
+  uint64_t mounts = 0;
+  uint64_t mount_failures = 0;
+  uint64_t unmounts = 0;
+  uint64_t unmount_failures = 0;
+  uint64_t volumes_mounted = 0;
+  uint64_t containers_holding = 0;
+  uint64_t unmounts_pending = 0;
+  std::vector<uint64_t> mount_us;  // latency samples, microseconds, oldest first
+  std::vector<uint64_t> unmount_us;
+  uint64_t last_sample = 0;
+  bool has_volumes_json = false;
+  std::string volumes_json;
+};
+
 std::string encodeRecoverRequest(const std::vector<LiveContainer>& alive, const std::vector<std::string>& orphans);
 std::string encodePrepareRequest(const PrepareRequest& request);
 std::string encodeCleanupRequest(const std::string& container_id);
+std::string encodeStatusRequest(const StatusRequest& request);
 
 // Unknown fields are skipped; returns false with a reason on malformed bytes
 // or a missing required field.
 bool decodePrepareResponse(const uint8_t* data, size_t size, PrepareResponse* out, std::string* error);
 bool decodeRecoverResponse(const uint8_t* data, size_t size, RecoverResponse* out, std::string* error);
 bool decodeCleanupResponse(const uint8_t* data, size_t size, CleanupResponse* out, std::string* error);
+bool decodeStatusResponse(const uint8_t* data, size_t size, StatusResponse* out, std::string* error);
 
 }  // namespace wire
 }  // namespace dvdi

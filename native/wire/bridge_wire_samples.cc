@@ -1,8 +1,8 @@
 // Cross-checks bridge_wire against protobufjs (test/wire.test.ts):
-//   bridge_wire_samples encode DIR    writes recover.bin, prepare.bin and cleanup.bin,
-//                                     the sample requests below, encoded here
-//   bridge_wire_samples decode KIND   decodes a prepare, recover or cleanup response
-//                                     from stdin and prints it as JSON
+//   bridge_wire_samples encode DIR    writes recover.bin, prepare.bin, cleanup.bin and
+//                                     status.bin, the sample requests below, encoded here
+//   bridge_wire_samples decode KIND   decodes a prepare, recover, cleanup or status
+//                                     response from stdin and prints it as JSON
 #include <stdio.h>
 
 #include <fstream>
@@ -43,7 +43,13 @@ bool encodeSamples(const std::string& dir) {
   prepare.has_rootfs = true;
   prepare.rootfs = "";
 
+  StatusRequest status;
+  status.has_samples_after = true;
+  status.samples_after = 1099511627776ULL;
+  status.volumes = true;
+
   return write(dir + "/recover.bin", encodeRecoverRequest({full, bare}, {"orphan-1", "orphan-2"})) &&
+         write(dir + "/status.bin", encodeStatusRequest(status)) &&
          write(dir + "/prepare.bin", encodePrepareRequest(prepare)) &&
          write(dir + "/cleanup.bin", encodeCleanupRequest("web-1"));
 }
@@ -99,6 +105,26 @@ std::string json(const CleanupResponse& r) {
   return out + "]}";
 }
 
+std::string json(const std::vector<uint64_t>& list) {
+  std::string out = "[";
+  for (size_t i = 0; i < list.size(); ++i) out += (i ? "," : "") + std::to_string(list[i]);
+  return out + "]";
+}
+
+std::string json(const StatusResponse& r) {
+  const std::pair<const char*, uint64_t> counts[] = {
+      {"runtime_restarts", r.runtime_restarts}, {"prepares", r.prepares}, {"prepare_failures", r.prepare_failures},
+      {"cleanups", r.cleanups}, {"mounts", r.mounts}, {"mount_failures", r.mount_failures},
+      {"unmounts", r.unmounts}, {"unmount_failures", r.unmount_failures}, {"volumes_mounted", r.volumes_mounted},
+      {"containers_holding", r.containers_holding}, {"unmounts_pending", r.unmounts_pending},
+      {"last_sample", r.last_sample}};
+  std::string out = "{";
+  for (const auto& c : counts) out += std::string("\"") + c.first + "\":" + std::to_string(c.second) + ",";
+  out += "\"mount_us\":" + json(r.mount_us) + ",\"unmount_us\":" + json(r.unmount_us);
+  if (r.has_volumes_json) out += ",\"volumes_json\":" + json(r.volumes_json);
+  return out + "}";
+}
+
 template <typename Response, typename Decode>
 int decodeAndPrint(const std::string& bytes, Decode decode) {
   Response response;
@@ -122,7 +148,8 @@ int main(int argc, char** argv) {
     if (kind == "prepare") return decodeAndPrint<PrepareResponse>(input, decodePrepareResponse);
     if (kind == "recover") return decodeAndPrint<RecoverResponse>(input, decodeRecoverResponse);
     if (kind == "cleanup") return decodeAndPrint<CleanupResponse>(input, decodeCleanupResponse);
+    if (kind == "status") return decodeAndPrint<StatusResponse>(input, decodeStatusResponse);
   }
-  fprintf(stderr, "usage: bridge_wire_samples encode DIR | decode prepare|recover|cleanup < RESPONSE\n");
+  fprintf(stderr, "usage: bridge_wire_samples encode DIR | decode prepare|recover|cleanup|status < RESPONSE\n");
   return 2;
 }

@@ -127,6 +127,39 @@ void testOtherResponses() {
         "a released volume without unmounted");
 }
 
+void testStatus() {
+  StatusRequest request;
+  check(encodeStatusRequest(request).empty(), "a StatusRequest asking for nothing is empty");
+  request.has_samples_after = true;
+  request.samples_after = 300;
+  request.volumes = true;
+  check(encodeStatusRequest(request) == bytes({0x08, 0xac, 0x02, 0x10, 1}), "StatusRequest bytes");
+
+  // Fields 1-11 and 14 as 1..11 and 14; samples unpacked (12) and packed (13); the volumes' JSON.
+  std::string status;
+  for (int field = 1; field <= 11; ++field) status += bytes({field << 3, field});
+  status += bytes({0x60, 0xe8, 0x07, 0x60, 5, 0x6a, 3, 7, 0xac, 0x02, 0x70, 14, 0x7a, 2, '[', ']'});
+  StatusResponse decoded;
+  std::string error;
+  check(decodeStatusResponse(data(status), status.size(), &decoded, &error), "StatusResponse decodes");
+  check(decoded.runtime_restarts == 1 && decoded.prepares == 2 && decoded.mounts == 5 && decoded.unmount_failures == 8 &&
+            decoded.volumes_mounted == 9 && decoded.containers_holding == 10 && decoded.unmounts_pending == 11 &&
+            decoded.last_sample == 14,
+        "the counters and gauges");
+  check(decoded.mount_us == std::vector<uint64_t>({1000, 5}) && decoded.unmount_us == std::vector<uint64_t>({7, 300}),
+        "samples, unpacked and packed");
+  check(decoded.has_volumes_json && decoded.volumes_json == "[]", "the volumes' JSON");
+
+  const std::string without = status.substr(0, status.size() - 6);
+  check(!decodeStatusResponse(data(without), without.size(), &decoded, &error) &&
+            error.find("missing required field last_sample") != std::string::npos,
+        "a StatusResponse without last_sample");
+  const std::string bad_run = bytes({0x6a, 1, 0x80});
+  check(!decodeStatusResponse(data(bad_run), bad_run.size(), &decoded, &error) &&
+            error.find("truncated varint") != std::string::npos,
+        "a packed run with a truncated varint");
+}
+
 }  // namespace
 
 int main() {
@@ -134,6 +167,7 @@ int main() {
   testPrepareResponse();
   testMalformedPrepareResponse();
   testOtherResponses();
+  testStatus();
   if (failures > 0) {
     fprintf(stderr, "bridge_wire_test: %d checks failed\n", failures);
     return 1;

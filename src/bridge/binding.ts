@@ -11,6 +11,8 @@ export interface CallHandlers {
   readonly recover: CallHandler;
   readonly prepare: CallHandler;
   readonly cleanup: CallHandler;
+  /** Metrics and volumes for the agent (DVDI_CALL_STATUS); a host that never asks may leave it out. */
+  readonly status?: CallHandler;
 }
 
 /** Default deadlines in milliseconds, per call kind. */
@@ -18,12 +20,15 @@ export interface CallDeadlines {
   readonly recover: number;
   readonly prepare: number;
   readonly cleanup: number;
+  readonly status?: number;
 }
 
 /** INFO, WARNING, ERROR: dvdi_log_level in native/include/dvdi_runtime.h. */
 export type BridgeLogLevel = 0 | 1 | 2;
 
 export interface Binding {
+  /** How many JavaScript environments the runtime restarted before this one (0 in the addon). */
+  readonly restarts?: number;
   /** The module parameters given to dvdi_runtime_start, in order. */
   parameters(): Array<[string, string]>;
   log(level: BridgeLogLevel, line: string): void;

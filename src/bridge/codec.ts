@@ -6,6 +6,8 @@ import type {
   PrepareResponse,
   RecoverRequest,
   RecoverResponse,
+  StatusRequest,
+  StatusResponse,
 } from './messages.js';
 import { bridgeType } from './schema.js';
 
@@ -39,3 +41,5 @@ export const prepareRequest = codec<PrepareRequest>('PrepareRequest');
 export const prepareResponse = codec<PrepareResponse>('PrepareResponse');
 export const cleanupRequest = codec<CleanupRequest>('CleanupRequest');
 export const cleanupResponse = codec<CleanupResponse>('CleanupResponse');
+export const statusRequest = codec<StatusRequest>('StatusRequest');
+export const statusResponse = codec<StatusResponse>('StatusResponse');

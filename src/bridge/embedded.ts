@@ -34,7 +34,7 @@ export async function start(bridge: Binding): Promise<void> {
     await acquireStateLock(settings.checkpointFile, RUNTIME_ROLE, settings.mountTimeoutMs + settings.unmountTimeoutMs);
     const { isolator } = await openEngine(settings, logger, { retryPendingMs: RETRY_PENDING_MS });
     logger.info('isolator open', { checkpoint: settings.checkpointFile, mounter: settings.mounter });
-    opened = { handlers: isolatorHandlers(isolator), deadlines: callDeadlines(settings) };
+    opened = { handlers: isolatorHandlers(isolator, bridge.restarts ?? 0), deadlines: callDeadlines(settings) };
   } catch (err) {
     bridge.fail(messageOf(err));
     return;

@@ -1,16 +1,29 @@
 import type { Isolator } from '../core/isolator.js';
+import { volumeGauges } from '../core/metrics.js';
+import { statusJson } from '../core/status-json.js';
 import { decodeContainerRequest, decodeExecutorEnvironment } from '../mesos/decode.js';
 import type { DockerVolumeInput } from '../spec/docker-volume.js';
 import type { CallHandlers } from './binding.js';
 import type { PrepareRequest } from './messages.js';
-import { cleanupRequest, cleanupResponse, prepareRequest, prepareResponse, recoverRequest, recoverResponse } from './codec.js';
+import {
+  cleanupRequest,
+  cleanupResponse,
+  prepareRequest,
+  prepareResponse,
+  recoverRequest,
+  recoverResponse,
+  statusRequest,
+  statusResponse,
+} from './codec.js';
 
 /**
- * The bridge's three calls on the isolator: each decodes its request, runs
- * the isolator and encodes the result. A failure rejects, and the runtime
- * fails the call with the message.
+ * The bridge's calls on the isolator: each decodes its request, runs the
+ * isolator and encodes the result. A failure rejects, and the runtime fails
+ * the call with the message. `restarts`: the runtime's restarts before this
+ * environment, which the status call reports beside the counters that
+ * start again from 0 with it.
  */
-export function isolatorHandlers(isolator: Isolator): CallHandlers {
+export function isolatorHandlers(isolator: Isolator, restarts = 0): CallHandlers {
   return {
     async recover(bytes) {
       const request = recoverRequest.decode(bytes);
@@ -51,6 +64,33 @@ export function isolatorHandlers(isolator: Isolator): CallHandlers {
       const released = await isolator.cleanup(request.container_id);
       return cleanupResponse.encode({
         released: released.map((r) => ({ driver: r.volume.driver, name: r.volume.name, unmounted: r.unmounted })),
+      });
+    },
+
+    // From memory only, so it answers while a plugin hangs.
+    async status(bytes) {
+      const request = statusRequest.decode(bytes);
+      const counts = isolator.metrics.counters();
+      const volumes = isolator.status();
+      const gauges = volumeGauges(volumes);
+      const { samples, last } = isolator.metrics.samplesAfter(request.samples_after ?? Number.MAX_SAFE_INTEGER);
+      const micros = (operation: string) => samples.filter((s) => s.operation === operation).map((s) => Math.round(s.ms * 1000));
+      return statusResponse.encode({
+        runtime_restarts: restarts,
+        prepares: counts.prepares,
+        prepare_failures: counts.prepareFailures,
+        cleanups: counts.cleanups,
+        mounts: counts.mounts,
+        mount_failures: counts.mountFailures,
+        unmounts: counts.unmounts,
+        unmount_failures: counts.unmountFailures,
+        volumes_mounted: gauges.volumesMounted,
+        containers_holding: gauges.containersHolding,
+        unmounts_pending: gauges.unmountsPending,
+        mount_us: micros('mount'),
+        unmount_us: micros('unmount'),
+        last_sample: last,
+        ...(request.volumes && { volumes_json: statusJson(volumes) }),
       });
     },
   };

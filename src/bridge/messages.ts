@@ -62,3 +62,29 @@ export interface ReleasedVolume {
 export interface CleanupResponse {
   released: ReleasedVolume[];
 }
+
+export interface StatusRequest {
+  /** Latency samples after this one; absent: none. */
+  samples_after?: number;
+  /** Include volumes_json. */
+  volumes?: boolean;
+}
+
+export interface StatusResponse {
+  runtime_restarts: number;
+  prepares: number;
+  prepare_failures: number;
+  cleanups: number;
+  mounts: number;
+  mount_failures: number;
+  unmounts: number;
+  unmount_failures: number;
+  volumes_mounted: number;
+  containers_holding: number;
+  unmounts_pending: number;
+  /** Durations in microseconds. */
+  mount_us: number[];
+  unmount_us: number[];
+  last_sample: number;
+  volumes_json?: string;
+}

@@ -5,6 +5,7 @@ import { readCheckpointBytes } from '../checkpoint/file-store.js';
 import { messageOf, PrepareError } from '../core/errors.js';
 import type { Isolator, Release } from '../core/isolator.js';
 import { summarise } from '../core/records.js';
+import { statusJson } from '../core/status-json.js';
 import { describeVolume } from '../core/volume.js';
 import { decodeContainerRequest } from '../mesos/decode.js';
 import { openEngine } from '../runtime/engine.js';
@@ -134,7 +135,7 @@ export async function runStatus(argv: readonly string[], io: Io): Promise<void> 
   } catch (e) {
     throw new Error(`checkpoint ${settings.checkpointFile} is unreadable (recovery will move it aside): ${messageOf(e)}`);
   }
-  if (one(args, 'json')) json(io, volumes);
+  if (one(args, 'json')) io.stdout(statusJson(volumes));
   else io.stdout(statusTable(volumes));
 }
 

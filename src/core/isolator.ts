@@ -6,6 +6,7 @@ import { BackgroundWork } from './background.js';
 import { bindCommands, type Bind } from './commands.js';
 import { IsolatorError, messageOf, PrepareError } from './errors.js';
 import { GroupCommit } from './group-commit.js';
+import { EngineMetrics } from './metrics.js';
 import { MounterError, type CheckpointStore, type Clock, type HostPaths, type Logger, type CallLimit, type MountRecord, type Mounter } from './ports.js';
 import {
   adoptNestedIds,
@@ -134,6 +135,8 @@ export class Isolator {
   private readonly queued = new Set<string>();
   private stopRetries: (() => void) | undefined;
   private closed = false;
+  /** Counted here, where each call and mount happens; the agent's metrics read them (`status` bridge call). */
+  readonly metrics = new EngineMetrics();
 
   private constructor(private readonly deps: IsolatorDeps) {
     this.limits = { ...DEFAULT_LIMITS, ...deps.limits };
@@ -229,6 +232,16 @@ export class Isolator {
    * then recorded as pending and unmounted after the call.
    */
   async prepare(req: PrepareRequest): Promise<PrepareResult> {
+    this.metrics.count('prepares');
+    try {
+      return await this.prepareWithin(req);
+    } catch (e) {
+      this.metrics.count('prepareFailures');
+      throw e;
+    }
+  }
+
+  private async prepareWithin(req: PrepareRequest): Promise<PrepareResult> {
     const id = req.containerId;
     checkContainerId(id);
     if (this.preparing.has(id) || containerRecords(this.records, id).length > 0) {
@@ -261,6 +274,7 @@ export class Isolator {
 
   /** Releases the container's volumes, unmounting those it was the last user of; an unknown container is a no-op. */
   async cleanup(containerId: string): Promise<Release[]> {
+    this.metrics.count('cleanups');
     return this.containers.run(containerId, async () => {
       const mine = containerRecords(this.records, containerId);
       if (mine.length === 0) return [];
@@ -442,6 +456,7 @@ export class Isolator {
         mountId: id,
       }, limit);
     } catch (e) {
+      this.metrics.count('mountFailures');
       logger.error(`mount failed: ${messageOf(e)}`, fields);
       if (e instanceof MounterError && e.uncertain) {
         // The plugin may still finish this mount: it is undone after the call, so the prepare stays within its deadline.
@@ -452,10 +467,13 @@ export class Isolator {
       }
       throw new IsolatorError(`mount of ${describeVolume(request)} failed: ${messageOf(e)}`);
     }
+    const ms = clock.now() - started;
+    this.metrics.count('mounts');
+    this.metrics.sample('mount', ms);
     const saved = this.commit(this.records.map((r) => (r === intent ? { ...intent, state: 'mounted', mountpoint } : r)));
     held({ request, mountpoint, fresh: true });
     await saved;
-    logger.info('mounted volume', { ...fields, mountpoint, ms: Math.round(clock.now() - started) });
+    logger.info('mounted volume', { ...fields, mountpoint, ms: Math.round(ms) });
   }
 
   /** The mountpoint of a volume another isolator mounted (taken over without one), from the mounter. */
@@ -585,6 +603,7 @@ export class Isolator {
     try {
       await mounter.unmount({ driver: volume.driver, name: volume.name, mountId: mountIdOf(subject) }, limit);
     } catch (e) {
+      this.metrics.count('unmountFailures');
       let error = messageOf(e);
       if (e instanceof MounterError && e.refused) {
         // Refused: often because there is nothing to unmount (the mount never reached the plugin). Ask before blocking the volume.
@@ -603,8 +622,11 @@ export class Isolator {
       logger.error(`unmount failed; kept pending: ${error}`, fields);
       return { volume, unmounted: false, error };
     }
+    const ms = clock.now() - started;
+    this.metrics.count('unmounts');
+    this.metrics.sample('unmount', ms);
     await this.commit(this.records.filter((r) => !settles(r)));
-    logger.info('unmounted volume', { ...fields, ms: Math.round(clock.now() - started) });
+    logger.info('unmounted volume', { ...fields, ms: Math.round(ms) });
     return { volume, unmounted: true };
   }
 
