@@ -55,6 +55,9 @@ const SETTLE_POLL_MS = 50;
 const SETTLE_LIMIT_MS = 5_000;
 /** Volumes a single probe prepare asks for at once. */
 const PROBE_BATCH = 8;
+/** Probes of one volume whose prepare timed out, before it counts as blocked. */
+const PROBE_TRIES = 3;
+const TIMED_OUT = /timed out|timeout/i;
 /** Unexpected failures listed in the summary (all of them with --verbose, as they happen). */
 const SHOWN_UNEXPECTED = 10;
 
@@ -119,7 +122,8 @@ class ChaosRun implements Harness {
   async play(): Promise<ChaosReport> {
     const { rounds, seed, backend, log } = this.options;
     const started = performance.now();
-    const replay = `npm run chaos -- --seed ${seed} --rounds ${rounds} --backend ${backend}${this.via === 'cli' ? '' : ' --via runtime'}`;
+    const bundle = this.options.runtimeFiles?.isolatorBundle;
+    const replay = `npm run chaos -- --seed ${seed} --rounds ${rounds} --backend ${backend}${this.via === 'cli' ? '' : ' --via runtime'}${bundle ? ` --bundle ${bundle}` : ''}`;
     log(`chaos: seed ${seed}, ${rounds} rounds, ${backend} backend, via ${this.via}, workspace ${this.ws.root} (replay: ${replay})`);
     let played = 0;
     for (; played < rounds && !this.options.interrupted?.(); played++) {
@@ -228,7 +232,11 @@ class ChaosRun implements Harness {
       const failure = await this.probeOnce(`probe-${this.round}-${i}`, batch);
       if (failure === undefined) continue;
       for (const [k, v] of batch.entries()) {
-        const alone = batch.length === 1 ? failure : await this.probeOnce(`probe-${this.round}-${i}-${k}`, [v]);
+        let alone = batch.length === 1 ? failure : await this.probeOnce(`probe-${this.round}-${i}-${k}`, [v]);
+        // A mount that only took too long (a loaded host) is asked again: a blocked volume is refused every time.
+        for (let again = 1; alone !== undefined && TIMED_OUT.test(alone) && again < PROBE_TRIES; again++) {
+          alone = await this.probeOnce(`probe-${this.round}-${i}-${k}-${again}`, [v]);
+        }
         if (alone === undefined) continue;
         await this.violation({ kind: 'blocked', key: `blocked:${v}:${this.round}`, message: `a new container cannot get volume ${v}: ${alone}`, volume: v });
       }

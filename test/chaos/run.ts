@@ -16,6 +16,7 @@ const USAGE = `usage: npm run chaos -- [--via cli|runtime] [--rounds N] [--seed 
                     destroying containers from several threads; the agent is killed at a random
                     instant (calls, recovery, background undo, pending-unmount retry, checkpoint
                     write), restarts and recovers; some rounds restart JavaScript (watchdog, heap)
+  --bundle FILE     with --via runtime: the isolator's bundle to run (default dist/dvdi-runtime.cjs)
   --rounds N        rounds to play (default 200)
   --seed N          replays a run (default: random, printed)
   --backend B       the plugin's backend: loop (default; root) or dir
@@ -36,6 +37,7 @@ async function main(): Promise<number> {
       args: process.argv.slice(2).filter((a) => a !== '--'),
       options: {
         via: { type: 'string' },
+        bundle: { type: 'string' },
         rounds: { type: 'string' },
         seed: { type: 'string' },
         backend: { type: 'string' },
@@ -52,11 +54,13 @@ async function main(): Promise<number> {
     if (backend !== 'loop' && backend !== 'dir') throw new Error(`--backend: loop or dir, not ${JSON.stringify(backend)}`);
     const via = values.via ?? 'cli';
     if (via !== 'cli' && via !== 'runtime') throw new Error(`--via: cli or runtime, not ${JSON.stringify(via)}`);
+    if (values.bundle !== undefined && via !== 'runtime') throw new Error('--bundle goes with --via runtime');
     options = {
       rounds: wholeNumber('rounds', values.rounds, 200, 1),
       seed: wholeNumber('seed', values.seed, randomSeed(), 0),
       backend,
       via,
+      ...(values.bundle === undefined ? {} : { runtimeFiles: { isolatorBundle: values.bundle } }),
       timeoutSeconds: wholeNumber('timeout', values.timeout, 2, 1),
       verbose: values.verbose ?? false,
       log: (line: string) => process.stdout.write(`${line}\n`),

@@ -27,6 +27,8 @@ const BUILT: RuntimeFiles = {
 };
 const FAULT_BUNDLE = fileURLToPath(new URL('./js-fault-bundle.cjs', import.meta.url));
 const CONVERGE_POLL_MS = 100;
+/** The watchdog's timeout (4 s, sim-process.ts) and the restart, with room to spare. */
+const JS_RESTART_LIMIT_MS = 10_000;
 const UNMOUNT_START = /log: (unmounting volume|retrying pending unmount)/;
 /** Tries at starting an agent whose start fails before the run gives up. */
 const START_TRIES = 3;
@@ -204,22 +206,18 @@ export class RuntimeAgent implements ChaosAgent {
       else after(kill.ms, strike);
     });
     if (kill.kind === 'at') after(kill.ms, strike);
-    if (plan.jsRestart !== 'none') {
-      after(plan.jsRestartAt * stop.horizon, () => {
-        this.injected[plan.jsRestart as 'watchdog' | 'heap']++;
-        void writeFile(this.faultFile, plan.jsRestart);
-      });
-    }
+    const js = plan.jsRestart;
+    const restarted = js === 'none' ? Promise.resolve() : new Promise<void>((resolve) => after(plan.jsRestartAt * stop.horizon, resolve)).then(() => this.restartJs(js));
     let answers: Answer[];
     try {
       answers = await Promise.all(act().map((p) => this.guarded(p, op)));
+      await restarted;
       if (!this.sim!.killed) await this.converge();
     } finally {
       for (const t of timers) clearTimeout(t);
       watcher.close();
       this.lineListener = undefined;
       stop.thaw();
-      await rm(this.faultFile, { force: true });
     }
     const crashed = answers.some((a) => a.died) && killed === undefined;
     const stats = this.h.stats(op);
@@ -236,6 +234,17 @@ export class RuntimeAgent implements ChaosAgent {
     else if (killed === undefined) this.pacing.learnCounts(op, lines, events);
     if (undisturbed) for (const a of answers) if (!a.ok) this.h.note(`${op} failed: ${a.reason}`);
     return { answers, killed, crashed };
+  }
+
+  /** Has the fault bundle end JavaScript as drawn, and waits until the runtime restarts it (or a bound). */
+  private async restartJs(kind: 'watchdog' | 'heap'): Promise<void> {
+    this.injected[kind]++;
+    const before = this.jsRestarts;
+    await writeFile(this.faultFile, kind);
+    const deadline = performance.now() + JS_RESTART_LIMIT_MS;
+    while (this.jsRestarts === before && !this.sim!.killed && performance.now() < deadline) await new Promise((r) => setTimeout(r, CONVERGE_POLL_MS));
+    // A fault not taken up must not strike a later round.
+    await rm(this.faultFile, { force: true });
   }
 
   /**

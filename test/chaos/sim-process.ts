@@ -87,7 +87,7 @@ export class SimProcess {
       mount_timeout: t,
       unmount_timeout: t,
       heap_limit: '64',
-      watchdog_timeout: '2',
+      watchdog_timeout: '4',
     };
     const args = ['--runtime', files.library, '--work', ws.root, '--driver', DRIVER, '--dead', dead];
     for (const [k, v] of Object.entries(params)) args.push('--param', `${k}=${v}`);
