@@ -72,6 +72,7 @@ async function main() {
       plugin_dirs: workspace.socketDir,
     };
     console.log(WINDOW_HEADER);
+    let first;
     const { window: windows } = await runHost('soak', {
       params,
       options: { ...numbers, driver: DRIVER, sandboxes: await workspace.dir('sandboxes') },
@@ -79,6 +80,8 @@ async function main() {
         if (event.event !== 'window') return;
         event.load = os.loadavg()[0];
         console.log(windowLine(event));
+        first ??= event.index === 1 ? event : undefined;
+        if (first && event.fds !== first.fds) console.log(`  open files by kind: ${JSON.stringify(event.fd_kinds)} (window 1: ${JSON.stringify(first.fd_kinds)})`);
       },
     });
     console.log(judge(windows[1], windows.at(-1)));

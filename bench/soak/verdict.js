@@ -22,23 +22,27 @@ export function windowLine(w) {
   return `${name.padEnd(8)} ${String(w.calls).padEnd(6)} ${`${w.wall_s.toFixed(0)} s`.padEnd(8)} ${figures}${w.load.toFixed(1)}`;
 }
 
-/** The last window against the first after the warm-up. */
+/**
+ * The last window against the first after the warm-up. A figure that moved
+ * is said to have grown or fallen: a leak grows, while latency also falls
+ * when the shared machine's load does.
+ */
 export function judge(first, last) {
   const moved = [];
   const parts = FIGURES.map((f) => {
     const a = first[f.key];
     const b = last[f.key];
     if (f.exact) {
-      if (a !== b) moved.push(f.label);
+      if (a !== b) moved.push({ label: f.label, grew: b > a });
       return `${f.label} ${a} → ${b}`;
     }
     const change = a === b ? 0 : (b - a) / a;
-    if (!(Math.abs(change) <= TOLERANCE)) moved.push(f.label);
+    if (!(Math.abs(change) <= TOLERANCE)) moved.push({ label: f.label, grew: change > 0 });
     return `${f.label} ${f.show(a)} → ${f.show(b)} (${change >= 0 ? '+' : ''}${(change * 100).toFixed(1)} %)`;
   });
-  const verdict = moved.length === 0 ? 'flat' : `NOT flat (${moved.join(', ')} moved)`;
-  const kinds = (w) => JSON.stringify(w.fd_kinds);
-  const fds = first.fds === last.fds ? '' : `\n  open files by kind: window ${first.index} ${kinds(first)}, window ${last.index} ${kinds(last)}`;
+  const grew = moved.filter((m) => m.grew).map((m) => `${m.label} grew`);
+  const fell = moved.filter((m) => !m.grew).map((m) => `${m.label} fell`);
+  const verdict = moved.length === 0 ? 'flat' : `NOT flat (${[...grew, ...fell].join(', ')}${grew.length === 0 ? '; nothing grew' : ''})`;
   const load = `load average ${first.load.toFixed(1)} → ${last.load.toFixed(1)}`;
-  return `verdict: ${verdict}: window ${first.index} → ${last.index}: ${parts.join(', ')}; ${load}${fds}`;
+  return `verdict: ${verdict}: window ${first.index} → ${last.index}: ${parts.join(', ')}; ${load}`;
 }
