@@ -101,10 +101,13 @@ export class RuntimeAgent implements ChaosAgent {
     // A burst also destroys a container, from another thread.
     const victim = op === 'burst' && alive.length > 0 ? alive[Math.floor(plan.victim * alive.length)]! : undefined;
     if (victim !== undefined) model.live.delete(victim);
-    const played = await this.operate(op, plan, () => [
-      ...containers.map((c) => this.sim!.launch(c).then((a) => (a.ok && model.live.set(c.id, c), a))),
-      ...(victim === undefined ? [] : [this.sim!.destroy(victim)]),
-    ]);
+    // Alive as soon as launched, so the state converges to what the agent runs.
+    const launch = async (c: Container): Promise<Answer> => {
+      const a = await this.sim!.launch(c);
+      if (a.ok) model.live.set(c.id, c);
+      return a;
+    };
+    const played = await this.operate(op, plan, () => [...containers.map(launch), ...(victim === undefined ? [] : [this.sim!.destroy(victim)])]);
     // Issue 6 §1: a prepare killed while the plugin hung could leave its volumes blocked.
     const suspects = played.killed && plan.interference !== 'none' ? containers.flatMap((c) => c.volumes) : [];
     return this.after(plan, played, suspects);
@@ -123,7 +126,11 @@ export class RuntimeAgent implements ChaosAgent {
     this.killSim();
     await this.sim!.exit();
     const alive = this.h.model.aliveIds();
-    if (plan.taskEnds && alive.length > 0) await killContainers(this.h.ws.root, alive[Math.floor(plan.victim * alive.length)]!);
+    if (plan.taskEnds && alive.length > 0) {
+      const ended = alive[Math.floor(plan.victim * alive.length)]!;
+      this.h.model.live.delete(ended);
+      await killContainers(this.h.ws.root, ended);
+    }
     const played = await this.operate('recover', plan, () => [this.boot(plan.orphan ? 'orphans' : 'gone')]);
     if (!played.killed && !played.crashed && played.answers[0]!.ok) this.follow();
     return this.after(plan, played, []);
@@ -187,7 +194,10 @@ export class RuntimeAgent implements ChaosAgent {
     let killed: KillPhase[] | undefined;
     const strike = (): void => {
       if (killed !== undefined) return;
-      killed = this.killSim();
+      const phases = this.killSim();
+      // Dead already: it crashed, which the round reports.
+      if (phases.length === 0) return;
+      killed = phases;
       stop.thaw();
       this.drawnKills++;
       for (const p of killed) this.phases[p]++;

@@ -3,7 +3,7 @@ import { readdirSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { exited } from '../helpers/process.js';
-import { envArgs, type Container } from './model.js';
+import type { Container } from './model.js';
 import { DRIVER, type ChaosWorkspace } from './workspace.js';
 
 /** What a `kill -9` of the agent interrupted; a kill may land in several at once. */
@@ -121,7 +121,7 @@ export class SimProcess {
 
   launch(c: Container): Promise<Answer> {
     // Values have no spaces: the agent reads a request as words.
-    return this.request(c.id, 'prepare', `launch ${c.id} ${envArgs(c).filter((a) => a !== '--env').join(' ')}`);
+    return this.request(c.id, 'prepare', `launch ${c.id} ${c.env.join(' ')}`);
   }
 
   destroy(containerId: string): Promise<Answer> {
