@@ -12,16 +12,14 @@
  * Needs deb.debian.org and a few minutes: runs with DVDI_DEB_ROOT_TEST=1,
  * skipped otherwise.
  */
-import type { ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readlinkSync, realpathSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readlinkSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from './helpers/cli.js';
 import { buildDeb, debFile } from './helpers/deb.js';
-import { inRoot, makeDebianRoot, removeDebianRoot, startInRoot, type Ran } from './helpers/debian-root.js';
+import { DebianRoot, type Ran } from './helpers/debian-root.js';
 import { standInModule } from './helpers/elf-fixtures.js';
 import { tempRoot } from './helpers/harness.js';
-import { stopChild } from './helpers/process.js';
 
 const ROOT = path.resolve('.');
 const RUN = process.env.DVDI_DEB_ROOT_TEST === '1';
@@ -34,16 +32,16 @@ const CHECKPOINT = 'run/mesos/isolators/mesos-module-dvdi/dvdimounts.pb';
 let work: string;
 /** The Debian root. */
 let system: string;
-let plugin: ChildProcess | undefined;
+let debian: DebianRoot | undefined;
 
 const ok = (r: Ran): Ran => {
   expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0);
   return r;
 };
-const run = async (...args: string[]): Promise<Ran> => ok(await inRoot(system, args));
+const run = async (...args: string[]): Promise<Ran> => ok(await debian!.run(args));
 const install = (file: string) => run('apt-get', 'install', '-y', '-q', `/tmp/${path.basename(file)}`);
 const installed = async (name: string): Promise<string> =>
-  (await inRoot(system, ['dpkg-query', '-W', '-f=${db:Status-Abbrev}${Version}', name])).stdout.trim();
+  (await debian!.run(['dpkg-query', '-W', '-f=${db:Status-Abbrev}${Version}', name])).stdout.trim();
 const inSystem = (p: string): string => path.join(system, p);
 /** The modules file's mount_timeout, which the test edits as an operator would. */
 const mountTimeout = (): string | undefined =>
@@ -64,8 +62,10 @@ describe.runIf(RUN)('the Debian package on a plain Debian 12 system', () => {
         await buildDeb(work, mesos, env);
       }
     })();
-    const made = await makeDebianRoot(system);
+    debian = new DebianRoot(system);
+    const made = await debian.make();
     expect(made.status, made.stderr).toBe(0);
+    await debian.open();
     await builds;
     for (const [mesos, version] of [['0.27.2', VERSION], ['0.27.2', NEWER], ['0.28.3', VERSION]] as const) {
       copyFileSync(debFile(work, mesos, version), inSystem(`tmp/${path.basename(debFile(work, mesos, version))}`));
@@ -74,8 +74,8 @@ describe.runIf(RUN)('the Debian package on a plain Debian 12 system', () => {
   }, 600_000);
 
   afterAll(async () => {
-    if (plugin !== undefined) await stopChild(plugin);
-    if (work !== undefined) removeDebianRoot(work);
+    await debian?.remove();
+    if (work !== undefined) rmSync(work, { recursive: true, force: true });
   }, 120_000);
 
   it('apt-get install ./the.deb pulls libnode108 and the rest from Debian, and leaves the agent settings alone', async () => {
@@ -102,7 +102,7 @@ describe.runIf(RUN)('the Debian package on a plain Debian 12 system', () => {
   }, 120_000);
 
   it('records a volume in the checkpoint through the package\'s dvdcli and plugin server', async () => {
-    plugin = startInRoot(system, ['dvdi', 'plugin', 'serve', '--name', 'local', '--socket', '/run/docker/plugins/local.sock', '--root', '/var/lib/dvdi-test', '--backend', 'dir']);
+    debian!.start(['dvdi', 'plugin', 'serve', '--name', 'local', '--socket', '/run/docker/plugins/local.sock', '--root', '/var/lib/dvdi-test', '--backend', 'dir'], 'ignore');
     await waitFor(() => existsSync(inSystem('run/docker/plugins/local.sock')), 'the plugin socket', 60_000);
     mkdirSync(inSystem('tmp/sandbox'));
     await run('dvdi', 'prepare', '--config', CONFIG, '--quiet', '--container-id', 'c1', '--directory', '/tmp/sandbox',
