@@ -6,8 +6,9 @@
 # dpkg-deb builds, lintian checks (errors fail the build). It holds the files
 # make dist ships, in /usr/lib/dvdi (stripped, as dh_strip would), the
 # launcher as /usr/bin/dvdi, the modules file /etc/mesos-slave/dvdi-mod.json
-# (a conffile) and README.Debian (native/deb/README.Debian, with the text of
-# `dvdi agent-setup`). Prints the host requirements, as make dist does.
+# (a conffile), README.Debian (native/deb/README.Debian, with the text of
+# `dvdi agent-setup`) and a manual page. Prints the host requirements, as
+# make dist does.
 #
 # Settings (environment or make variables), besides make isolator's:
 #   DEB_VERSION        the package's version; default package.json's (a newer
@@ -67,6 +68,10 @@ mkdir -p "$pkg/usr/share/lintian/overrides"
 cp "$here/lintian-overrides" "$pkg/usr/share/lintian/overrides/$package"
 node "$root/dist/cli/main.js" agent-setup --mesos-version "$MESOS_VERSION" >"$work/agent-setup.txt"
 fill -e "/^@AGENT_SETUP@\$/{" -e "r $work/agent-setup.txt" -e "d" -e "}" "$here/README.Debian" >"$docs/README.Debian"
+# The manual page's synopsis is `dvdi help`, with roff's backslash escaped.
+node "$root/dist/cli/main.js" help | sed 's/\\/\\e/g' >"$work/usage.txt"
+mkdir -p "$pkg/usr/share/man/man1"
+fill -e "/^@USAGE@\$/{" -e "r $work/usage.txt" -e "d" -e "}" "$here/dvdi.1" | gzip -9n >"$pkg/usr/share/man/man1/dvdi.1.gz"
 
 # Where a third-party nodejs blocks Debian's libnode108, scripts/install-deps.sh
 # unpacked it with its control files, which dpkg-shlibdeps reads as an
