@@ -1,6 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import * as path from 'node:path';
 import { isHolding } from '../../src/core/records.js';
+import { processAlive } from '../../src/util/process-alive.js';
 import type { Model } from './model.js';
 import type { Observed } from './observe.js';
 import { ChaosWorkspace, DRIVER } from './workspace.js';
@@ -96,8 +97,13 @@ export async function checkStray(ws: ChaosWorkspace, model: Model): Promise<Viol
   };
   await unexpected(ws.root, (n) => ChaosWorkspace.allowedTopLevel.includes(n));
   const checkpoint = path.basename(ws.checkpoint);
-  // The lock file, whatever its scheme, sits beside the checkpoint and is named after it.
-  await unexpected(ws.stateDir, (n) => n === checkpoint || n.startsWith(`${checkpoint}.lock`));
+  // The lock file, whatever its scheme, sits beside the checkpoint and is named after it; so
+  // does the temp file of a write in flight (the runtime's, which runs during the checks), named with its writer's pid.
+  const writing = (n: string) => {
+    const pid = Number(/^(\d+)-[0-9a-f]+$/.exec(n.startsWith(`${checkpoint}.tmp-`) ? n.slice(checkpoint.length + 5) : '')?.[1]);
+    return pid > 0 && processAlive(pid);
+  };
+  await unexpected(ws.stateDir, (n) => n === checkpoint || n.startsWith(`${checkpoint}.lock`) || writing(n));
   await unexpected(ws.socketDir, (n) => n === path.basename(ws.socketPath));
   await unexpected(ws.sandboxDir, (n) => model.sandboxes.has(n));
   for (const c of model.sandboxes.values()) await unexpected(c.sandbox, (n) => c.sandboxEntries.includes(n));
