@@ -27,9 +27,10 @@ const BUILT: RuntimeFiles = {
 };
 const FAULT_BUNDLE = fileURLToPath(new URL('./js-fault-bundle.cjs', import.meta.url));
 const CONVERGE_POLL_MS = 100;
-/** The watchdog's timeout (4 s, sim-process.ts) and the restart, with room to spare. */
-const JS_RESTART_LIMIT_MS = 10_000;
+/** The watchdog's timeout (its default, 10 s) and the restart, with room to spare. */
+const JS_RESTART_LIMIT_MS = 20_000;
 const UNMOUNT_START = /log: (unmounting volume|retrying pending unmount)/;
+const BACKGROUND_UNMOUNT_START = /log: retrying pending unmount/;
 /** Tries at starting an agent whose start fails before the run gives up. */
 const START_TRIES = 3;
 
@@ -204,9 +205,11 @@ export class RuntimeAgent implements ChaosAgent {
     };
     let lines = 0;
     let events = 0;
-    // Lines of the isolator starting an unmount: a cleanup's, the undo of a failed prepare, a pending one's retry.
+    // Lines of the isolator starting an unmount: a cleanup's, the undo of a failed prepare, a pending one's
+    // retry; with the plugin stopped, where prepares fail and leave undos, only those in the background.
+    const counted = plan.interference === 'none' ? UNMOUNT_START : BACKGROUND_UNMOUNT_START;
     this.lineListener = (line) => {
-      if (!UNMOUNT_START.test(line)) return;
+      if (!counted.test(line)) return;
       lines++;
       if (kill.kind === 'after-line' && lines === kill.line) after(kill.ms, strike);
     };

@@ -86,8 +86,9 @@ export class SimProcess {
       plugin_dirs: ws.socketDir,
       mount_timeout: t,
       unmount_timeout: t,
+      // Little room above what the isolator uses, so a hoarding fault reaches it soon. The watchdog keeps its
+      // default: a loaded host may take seconds to start the bundle.
       heap_limit: '64',
-      watchdog_timeout: '4',
     };
     const args = ['--runtime', files.library, '--work', ws.root, '--driver', DRIVER, '--dead', dead];
     for (const [k, v] of Object.entries(params)) args.push('--param', `${k}=${v}`);
