@@ -74,7 +74,8 @@ async function main(): Promise<number> {
   const report = await runChaos({ ...options, interrupted: () => interrupted });
   const broken = FAILURE_KINDS.filter((k) => report.totals[k] > 0);
   if (broken.length > 0) {
-    process.stdout.write(`chaos: FAILED (${broken.join(', ')}); replay with --seed ${report.seed}${report.via === 'runtime' ? ' --via runtime' : ''}\n`);
+    const bundle = options.runtimeFiles?.isolatorBundle;
+    process.stdout.write(`chaos: FAILED (${broken.join(', ')}); replay with --seed ${report.seed}${report.via === 'runtime' ? ' --via runtime' : ''}${bundle ? ` --bundle ${bundle}` : ''}\n`);
     return 1;
   }
   return interrupted ? 130 : 0;
