@@ -36,7 +36,7 @@ function readOptions(args) {
     Object.entries(DEFAULTS).map(([name, fallback]) => {
       const value = Number(values[name] ?? fallback);
       if (!Number.isInteger(value) || value < 0 || (value === 0 && name !== 'settle-ms')) {
-        throw new Error(`--${name} must be a positive integer\n${USAGE}`);
+        throw new Error(`--${name} must be a ${name === 'settle-ms' ? 'whole number' : 'positive integer'}\n${USAGE}`);
       }
       return [name, value];
     }),
