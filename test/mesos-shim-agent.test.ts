@@ -10,6 +10,7 @@
  * built; skipped otherwise, saying why.
  */
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:http';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, realpathSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -255,6 +256,110 @@ describe('the module in a real Mesos agent', () => {
         // The containerizer's cleanup released the volume.
         await waitFor(() => mountsUnder(volumes).length === 0, 'the volume to be unmounted', 60_000);
       }, 300_000);
+
+      it('shows its isolators/dvdi/ metrics moving across a task with volumes, and answers /dvdi/volumes during it and while a plugin hangs', async () => {
+        type Metrics = Record<string, number>;
+        const agentUrl = `http://127.0.0.1:${agentPort}`;
+        const metrics = async (): Promise<Metrics> =>
+          (await (await fetch(`${agentUrl}/metrics/snapshot`, { signal: AbortSignal.timeout(30_000) })).json()) as Metrics;
+        // The endpoint's promise: an answer within a second, whatever a plugin does.
+        const volumesNow = async (): Promise<{ status: number; type: string | null; body: string }> => {
+          const response = await fetch(`${agentUrl}/dvdi/volumes`, { signal: AbortSignal.timeout(1_000) });
+          return { status: response.status, type: response.headers.get('content-type'), body: await response.text() };
+        };
+        const dvdiMetrics = (m: Metrics) => Object.fromEntries(Object.entries(m).filter(([k]) => k.startsWith('isolators/dvdi/')));
+        // The module pulls the engine's numbers every second.
+        const metricsUntil = async (ok: (m: Metrics) => boolean, what: string): Promise<Metrics> => {
+          const deadline = Date.now() + 60_000;
+          for (;;) {
+            const m = await metrics();
+            if (ok(m)) return m;
+            if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}: ${JSON.stringify(dvdiMetrics(m))}`);
+            await new Promise((r) => setTimeout(r, 200));
+          }
+        };
+        const names = ['prepares', 'prepare_failures', 'cleanups', 'mounts', 'mount_failures', 'unmounts', 'unmount_failures',
+          'runtime_restarts', 'volumes_mounted', 'containers_holding', 'unmounts_pending'];
+        const before = await metricsUntil((m) => names.every((n) => `isolators/dvdi/${n}` in m), 'the module\'s metrics');
+        const grew = (m: Metrics, name: string) => m[`isolators/dvdi/${name}`]! - before[`isolators/dvdi/${name}`]!;
+        const samples = (m: Metrics, timer: string) => m[`isolators/dvdi/${timer}_latency_ms/count`] ?? 0;
+        const volumesJson = (body: string) => JSON.parse(body) as Array<{ driver: string; name: string; state: string; holders: string[] }>;
+        const checkpoint = path.join(work, 'dvdimounts.pb');
+
+        // Two volumes of one task: two mounts, two latency samples (percentiles need two).
+        const stopFile = path.join(work, 'stop-observed-task');
+        const log = path.join(work, 'execute-observed.log');
+        const env = modern
+          ? { DVDI_VOLUME_NAME: '1008', DVDI_VOLUME_CONTAINERPATH: '48', DVDI_VOLUME_NAME1: '1009' }
+          : { DVDI_VOLUME_NAME: 1008, DVDI_VOLUME_CONTAINERPATH: 48, DVDI_VOLUME_NAME1: 1009 };
+        const execute = startLogged(path.join(build, 'src/mesos-execute'), [
+          `--master=${master}`, '--name=dvdi-observed', '--resources=cpus:0.1;mem:32',
+          `--command=while [ ! -e ${stopFile} ]; do sleep 1; done`, `--env=${JSON.stringify(env)}`, ...(modern ? ['--containerizer=mesos'] : []),
+        ], log);
+        children.push(execute);
+        await waitFor(() => text(log).includes('TASK_RUNNING'), 'the observed task to run', 120_000);
+        const running = await metricsUntil((m) => grew(m, 'mounts') >= 2 && grew(m, 'volumes_mounted') >= 2, 'the mounts to show');
+        expect(grew(running, 'prepares')).toBeGreaterThanOrEqual(1);
+        expect(running['isolators/dvdi/containers_holding']).toBeGreaterThanOrEqual(1);
+        expect(samples(running, 'mount') - samples(before, 'mount')).toBeGreaterThanOrEqual(2);
+        expect(running['isolators/dvdi/mount_latency_ms/p50']).toBeGreaterThan(0);
+
+        // The endpoint, as `dvdi status --json` prints the checkpoint.
+        const during = await volumesNow();
+        expect(during.status).toBe(200);
+        expect(during.type).toBe('application/json');
+        const observed = volumesJson(during.body).filter((v) => v.name === '1008' || v.name === '1009');
+        expect(observed.map((v) => [v.name, v.state, v.holders.length])).toEqual([['1008', 'mounted', 1], ['1009', 'mounted', 1]]);
+        expect(during.body).toBe(dvdi(['status', '--json', '--checkpoint', checkpoint]).stdout);
+
+        writeFileSync(stopFile, '');
+        await exited(execute);
+        const after = await metricsUntil((m) => grew(m, 'unmounts') >= 2 && grew(m, 'cleanups') >= 1, 'the unmounts to show');
+        expect(grew(after, 'volumes_mounted')).toBe(0);
+        expect(samples(after, 'unmount') - samples(before, 'unmount')).toBeGreaterThanOrEqual(2);
+        expect(volumesJson((await volumesNow()).body).filter((v) => v.name === '1008' || v.name === '1009')).toEqual([]);
+
+        // A plugin that takes every volume call and holds it (driver 2001: a number, as 0.2x's --env needs).
+        const held: Array<() => void> = [];
+        let holding = true;
+        const plugin = createServer((request, response) => {
+          const answer = (status: number, body: object) => response.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify(body));
+          request.resume().on('end', () => {
+            const refuse = () => answer(500, { Err: 'held by the test, then refused' });
+            if (request.url === '/Plugin.Activate') answer(200, { Implements: ['VolumeDriver'] });
+            else if (holding) held.push(refuse);
+            else refuse();
+          });
+        });
+        await new Promise<void>((resolve) => plugin.listen(path.join(work, 'plugins', '2001.sock'), resolve));
+        try {
+          const heldLog = path.join(work, 'execute-held.log');
+          const heldEnv = modern ? { DVDI_VOLUME_DRIVER: '2001', DVDI_VOLUME_NAME: '1010' } : { DVDI_VOLUME_DRIVER: 2001, DVDI_VOLUME_NAME: 1010 };
+          const heldTask = startLogged(path.join(build, 'src/mesos-execute'), [
+            `--master=${master}`, '--name=dvdi-held', '--resources=cpus:0.1;mem:32', '--command=true',
+            `--env=${JSON.stringify(heldEnv)}`, ...(modern ? ['--containerizer=mesos'] : []),
+          ], heldLog);
+          children.push(heldTask);
+          await waitFor(() => held.length > 0, 'the plugin to hold a call', 120_000);
+          // While the plugin holds the mount: the endpoint answers from the engine's memory, the metrics too.
+          const hung = await volumesNow();
+          expect(hung.status).toBe(200);
+          expect(volumesJson(hung.body).filter((v) => v.driver === '2001').map((v) => [v.name, v.state, v.holders.length])).toEqual([['1010', 'mounting', 1]]);
+          expect((await metrics())['isolators/dvdi/prepares']).toBeGreaterThanOrEqual(before['isolators/dvdi/prepares']! + 1);
+          expect(held.length).toBeGreaterThan(0);
+
+          holding = false;
+          for (const refuse of held.splice(0)) refuse();
+          await exited(heldTask);
+          const refused = await metricsUntil((m) => grew(m, 'prepare_failures') >= 1 && grew(m, 'mount_failures') >= 1, 'the failed prepare to show');
+          expect(grew(refused, 'volumes_mounted')).toBe(0);
+          expect(volumesJson((await volumesNow()).body).filter((v) => v.driver === '2001')).toEqual([]);
+        } finally {
+          holding = false;
+          for (const refuse of held.splice(0)) refuse();
+          await new Promise((resolve) => plugin.close(resolve));
+        }
+      }, 400_000);
 
       // Mesos 1.1+: a task group's task is a nested container with its own variables.
       (versionInt >= 10100 ? it : it.skip)('mounts a task-group task\'s own volume, binds it in its sandbox, and unmounts it after the task', async () => {

@@ -89,14 +89,14 @@ flags="-std=$(release cxx_std) -fPIC -O2 -g -Wall -Wextra -Werror -DMESOS_VERSIO
   -D_GLIBCXX_USE_CXX11_ABI=$abi -DPICOJSON_USE_INT64 -D__STDC_FORMAT_MACROS"
 # The tree's headers are not ours to warn about.
 system=$(for d in $includes; do printf ' -isystem %s' "$d"; done)
-for src in native/mesos/isolator.cpp native/mesos/plan.cc native/wire/bridge_wire.cc; do
+for src in native/mesos/isolator.cpp native/mesos/plan.cc native/mesos/metrics_tally.cc native/wire/bridge_wire.cc; do
   obj="$objects/$(basename "$src" | sed 's/\.[a-z]*$//').o"
   echo "isolator: $CXX $src (Mesos $MESOS_VERSION, $(abi_name "$abi") ABI)"
   # shellcheck disable=SC2086
   $CXX $flags $system -c "$root/$src" -o "$obj"
 done
 module="$out/libmesos_dvdi_isolator-$MESOS_VERSION.so"
-$CXX -shared -o "$module" "$objects/isolator.o" "$objects/plan.o" "$objects/bridge_wire.o" -ldl
+$CXX -shared -o "$module" "$objects/isolator.o" "$objects/plan.o" "$objects/metrics_tally.o" "$objects/bridge_wire.o" -ldl
 # Copies, not links: the runtime finds its bundle beside the path it was loaded from.
 cp "$native/libdvdi_runtime.so" "$native/dvdi" "$root/dist/dvdi-runtime.cjs" "$root/dist/dvdi-cli.cjs" "$out/"
 echo "isolator: built $module for Mesos $MESOS_VERSION agents with the $(abi_name "$abi") C++ ABI"

@@ -4,7 +4,8 @@
 // requests, hands them to the embedded runtime (dvdi_runtime.h, dlopened),
 // and returns pending futures that a libprocess Process of its own completes,
 // so the containerizer's actor never waits for a mount. Everything that does
-// not need Mesos is in plan.cc.
+// not need Mesos is in plan.cc and metrics_tally.cc; the agent's metrics and
+// the /dvdi/volumes endpoint are in observer.hpp.
 #include <dlfcn.h>
 #include <sched.h>
 #include <unistd.h>
@@ -35,6 +36,7 @@
 
 #include "../include/dvdi_runtime.h"
 #include "../wire/bridge_wire.h"
+#include "observer.hpp"
 #include "plan.h"
 
 #ifndef MESOS_VERSION_INT
@@ -169,8 +171,10 @@ class Bridge {
   }
 
   // Submits a call; `map` turns the response bytes into the future's value.
+  // A deadline of 0: the runtime's default for the kind (call_timeout).
   template <typename T>
-  Future<T> call(int kind, const std::string& request, const std::function<Try<T>(const std::string&)>& map) {
+  Future<T> call(int kind, const std::string& request, const std::function<Try<T>(const std::string&)>& map,
+                 uint32_t deadline_ms = 0) {
     std::shared_ptr<Promise<T>> promise(new Promise<T>());
     std::unique_ptr<PendingCall> pending(new PendingCall());
     pending->completer = completer_.self();
@@ -186,9 +190,8 @@ class Bridge {
         promise->set(value.get());
       }
     }));
-    // A deadline of 0: the runtime's default for the kind (call_timeout).
-    library_.call(runtime_, kind, reinterpret_cast<const uint8_t*>(request.data()), request.size(), 0, callDone,
-                  pending.release());
+    library_.call(runtime_, kind, reinterpret_cast<const uint8_t*>(request.data()), request.size(), deadline_ms,
+                  callDone, pending.release());
     return promise->future();
   }
 
@@ -199,6 +202,16 @@ class Bridge {
 };
 
 Try<Nothing> ignoreResponse(const std::string&) { return Nothing(); }
+
+Try<dvdi::wire::StatusResponse> statusResponse(const std::string& bytes) {
+  dvdi::wire::StatusResponse response;
+  std::string error;
+  if (!dvdi::wire::decodeStatusResponse(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), &response,
+                                        &error)) {
+    return Error("bad status response: " + error);
+  }
+  return response;
+}
 
 std::string serialized(const google::protobuf::Message& message) {
   std::string bytes;
@@ -234,7 +247,16 @@ Try<Option<PrepareResult>> prepareResult(const std::string& bytes, bool global_n
 class DvdiIsolator : public IsolatorBase {
  public:
   DvdiIsolator(std::unique_ptr<Bridge> bridge, bool namespaces)
-      : bridge_(std::move(bridge)), namespaces_(namespaces) {}
+      : bridge_(std::move(bridge)), namespaces_(namespaces), observer_(observerOf(bridge_.get())) {
+    process::spawn(*observer_);
+  }
+
+  ~DvdiIsolator() {
+    // Before the bridge goes: the observer's calls use it.
+    process::dispatch(*observer_, &dvdi::shim::Observer::removeMetrics).await();
+    process::terminate(*observer_);
+    process::wait(*observer_);
+  }
 
 #if MESOS_VERSION_INT < DVDI_MESOS_0_25
   // Queried once at start; applies to every container of the agent.
@@ -345,8 +367,16 @@ class DvdiIsolator : public IsolatorBase {
         [global_newns](const std::string& bytes) { return prepareResult(bytes, global_newns); });
   }
 
+  static dvdi::shim::Observer* observerOf(Bridge* bridge) {
+    return new dvdi::shim::Observer([bridge](const dvdi::wire::StatusRequest& request, uint32_t deadline_ms) {
+      return bridge->call<dvdi::wire::StatusResponse>(DVDI_CALL_STATUS, dvdi::wire::encodeStatusRequest(request),
+                                                      statusResponse, deadline_ms);
+    });
+  }
+
   std::unique_ptr<Bridge> bridge_;
   const bool namespaces_;
+  std::unique_ptr<dvdi::shim::Observer> observer_;
 };
 
 // Where this module was loaded from, for the default runtime library path.
