@@ -261,15 +261,16 @@ export class RuntimeAgent implements ChaosAgent {
   }
 
   /**
-   * After the round: a dead agent restarts and recovers, and so does one
-   * with a container whose destroy failed (Mesos keeps it until then); a
+   * After the round: a dead agent (killed, crashed, or whose start failed)
+   * restarts and recovers, and so does one with a container whose destroy
+   * failed (Mesos keeps it until then); a
    * state that does not converge gets one more restart, whose start retries
    * every pending unmount.
    */
   private async after(plan: RoundPlan, played: Played, suspects: string[]): Promise<RoundEnd> {
     const { answers, killed, crashed } = played;
     if (crashed) this.h.note(answers.find((a) => a.died)!.reason);
-    if (killed || crashed || answers.some((a) => a.destroyFailed)) await this.restart(plan.orphan ? 'orphans' : 'gone');
+    if (killed || crashed || !this.sim!.running || answers.some((a) => a.destroyFailed)) await this.restart(plan.orphan ? 'orphans' : 'gone');
     if (!(await this.converge())) {
       await this.restart('gone');
       await this.converge();

@@ -120,6 +120,10 @@ export class SimProcess {
     return this.killedHere;
   }
 
+  get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
   launch(c: Container): Promise<Answer> {
     // Values have no spaces: the agent reads a request as words.
     return this.request(c.id, 'prepare', `launch ${c.id} ${c.env.join(' ')}`);
@@ -131,7 +135,7 @@ export class SimProcess {
 
   /** kill -9; returns what it interrupted. */
   kill(stateDir: string): KillPhase[] {
-    if (this.killedHere || this.child.exitCode !== null || this.child.signalCode !== null) return [];
+    if (this.killedHere || !this.running) return [];
     const phases = new Set<KillPhase>([...this.waiting.values()].map((w) => w.phase));
     if (this.recovering) phases.add('recover');
     for (const p of this.unmounting.values()) phases.add(p);
@@ -155,7 +159,7 @@ export class SimProcess {
 
   private request(id: string, phase: KillPhase, line: string): Promise<Answer> {
     return new Promise((answer) => {
-      if (this.child.exitCode !== null || this.child.signalCode !== null) return answer({ ok: false, reason: 'the agent is dead', died: true, destroyFailed: false });
+      if (!this.running) return answer({ ok: false, reason: 'the agent is dead', died: true, destroyFailed: false });
       this.waiting.set(id, { phase, answer });
       this.child.stdin!.write(`${line}\n`);
     });
