@@ -1,5 +1,7 @@
 #include "hand_off.h"
 
+#include "call_table.h"
+
 namespace dvdi::bench {
 
 HandOff::HandOff() : thread_([this] { serve(); }) {}
@@ -20,6 +22,7 @@ std::string HandOff::call(const std::string& request) {
     std::lock_guard<std::mutex> lock(mutex_);
     queue_.push_back({&request, &reply});
   }
+  pushed_.fetch_add(1, std::memory_order_release);
   queued_.notify_one();
   return outcome.get();
 }
@@ -31,8 +34,16 @@ void HandOff::serve() {
     if (queue_.empty()) return;
     Job job = queue_.front();
     queue_.pop_front();
+    const uint64_t seen = pushed_.load(std::memory_order_relaxed);
     lock.unlock();
     job.reply->set_value(*job.request);
+    // As CallTable::await_queued after an answer.
+    const auto until = std::chrono::steady_clock::now() + kAnswerSpin;
+    while (pushed_.load(std::memory_order_acquire) == seen && std::chrono::steady_clock::now() < until) {
+#if defined(__x86_64__) || defined(__i386__)
+      __builtin_ia32_pause();
+#endif
+    }
     lock.lock();
   }
 }

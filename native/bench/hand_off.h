@@ -1,8 +1,10 @@
 // The floor of a host→runtime→host round trip: the same hand-off to one
 // other thread and back (a queue under a mutex, a condition variable, a
-// future), with nothing done on the other side but copying the request.
+// future, and the other thread watching for the next call for as long as the
+// bridge's JS thread does), with nothing done there but copying the request.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <future>
@@ -33,6 +35,7 @@ class HandOff {
   std::mutex mutex_;
   std::condition_variable queued_;
   std::deque<Job> queue_;
+  std::atomic<uint64_t> pushed_{0};
   bool stopping_ = false;
   std::thread thread_;
 };

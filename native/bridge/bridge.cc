@@ -177,25 +177,32 @@ void Bridge::detach() {
 }
 
 void Bridge::dispatch(Napi::Env env) {
-  if (!ready_) return;
-  for (QueuedCall& call : host_->calls().take_queued()) {
-    // A call JavaScript has not seen waits for the next environment.
-    if (host_->ending()) {
-      host_->calls().requeue(std::move(call));
-      continue;
+  std::vector<QueuedCall> calls = host_->calls().take_queued();
+  while (ready_ && !calls.empty()) {
+    bool answered = true;
+    for (QueuedCall& call : calls) {
+      // A call JavaScript has not seen waits for the next environment.
+      if (host_->ending()) {
+        host_->calls().requeue(std::move(call));
+        answered = false;
+        continue;
+      }
+      Napi::HandleScope scope(env);
+      answered = invoke(env, call) && answered;
     }
-    Napi::HandleScope scope(env);
-    invoke(env, call);
+    // A promise needs this callback to return before it can settle.
+    if (!answered) return;
+    calls = host_->calls().await_queued(kAnswerSpin);
   }
 }
 
-void Bridge::invoke(Napi::Env env, QueuedCall& call) {
+bool Bridge::invoke(Napi::Env env, QueuedCall& call) {
   CallTable& table = host_->calls();
   const uint64_t id = call.id;
   const int kind = call.kind;
   if (handlers_[kind - 1].IsEmpty()) {
     table.complete(id, false, std::string("the bundle registered no ") + kind_name(kind) + " handler");
-    return;
+    return true;
   }
   try {
     Napi::ArrayBuffer buffer = Napi::ArrayBuffer::New(env, call.request.size());
@@ -204,16 +211,18 @@ void Bridge::invoke(Napi::Env env, QueuedCall& call) {
         handlers_[kind - 1].Call({Napi::Uint8Array::New(env, call.request.size(), buffer, 0)});
     if (!result.IsPromise()) {
       settle(table, id, kind, result);
-      return;
+      return true;
     }
     settle_when_done(env, result.As<Napi::Object>(), id, kind);
+    return false;
   } catch (const Napi::Error& error) {
     // A termination (watchdog, heap limit, process.exit) is not the handler's error.
-    if (host_->ending()) return;
+    if (host_->ending()) return false;
     table.complete(id, false, failure(kind, error.Value()));
   } catch (const std::exception& error) {
     table.complete(id, false, std::string(kind_name(kind)) + " handler failed: " + error.what());
   }
+  return true;
 }
 
 // The native functions are made once per environment and a call's id travels

@@ -60,7 +60,8 @@ class Bridge : public std::enable_shared_from_this<Bridge> {
   void fail(const Napi::CallbackInfo& info);
 
   void dispatch(Napi::Env env);
-  void invoke(Napi::Env env, QueuedCall& call);
+  // True when the call was answered before returning (no promise to wait for).
+  bool invoke(Napi::Env env, QueuedCall& call);
   void settle_when_done(Napi::Env env, Napi::Object promise, uint64_t id, int kind);
   static void on_wake(napi_env env, napi_value, void* context, void*);
   static void on_wake_finalized(napi_env, void* data, void*);

@@ -46,7 +46,8 @@ void CallTable::submit(int kind, const uint8_t* request, size_t size, uint32_t t
   entry.done = done;
   entry.context = context;
   set_deadline(id, entry);
-  if (notify_ && !wake_pending_) {
+  queued_count_.fetch_add(1, std::memory_order_release);
+  if (notify_ && !wake_pending_ && !watching_) {
     wake_pending_ = true;
     notify_();
   }
@@ -69,7 +70,32 @@ void CallTable::set_deadline(uint64_t id, Entry& entry) {
 
 std::vector<QueuedCall> CallTable::take_queued() {
   std::lock_guard<std::mutex> lock(mutex_);
+  return take_queued_locked();
+}
+
+std::vector<QueuedCall> CallTable::await_queued(std::chrono::nanoseconds spin) {
+  uint64_t seen;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (closed_) return {};
+    watching_ = true;
+    seen = taken_count_;
+  }
+  const Clock::time_point until = Clock::now() + spin;
+  while (queued_count_.load(std::memory_order_acquire) == seen && Clock::now() < until) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+  }
+  // Under the lock: a call submitted from here on finds watching_ false and wakes the thread.
+  std::lock_guard<std::mutex> lock(mutex_);
+  watching_ = false;
+  return take_queued_locked();
+}
+
+std::vector<QueuedCall> CallTable::take_queued_locked() {
   wake_pending_ = false;
+  taken_count_ = queued_count_.load(std::memory_order_relaxed);
   std::vector<QueuedCall> queued;
   for (auto& [id, entry] : calls_) {
     if (entry.dispatched) continue;
@@ -85,6 +111,7 @@ void CallTable::requeue(QueuedCall&& call) {
   if (it == calls_.end()) return;
   it->second.dispatched = false;
   it->second.request = std::move(call.request);
+  queued_count_.fetch_add(1, std::memory_order_release);
 }
 
 bool CallTable::complete(uint64_t id, bool ok, const uint8_t* data, size_t size) {

@@ -6,6 +6,7 @@
 #ifndef DVDI_CALL_TABLE_H
 #define DVDI_CALL_TABLE_H
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
@@ -29,6 +30,11 @@ constexpr int kKindCount = 4;
 constexpr int kStatusKind = 4;  // DVDI_CALL_STATUS
 const char* kind_name(int kind);  // "recover", "prepare", "cleanup", "status" or nullptr
 
+// How long the JS thread watches for the next call after answering one at
+// once: a caller's next call often follows its answer within microseconds,
+// and waking a sleeping thread costs more than that on an idle host.
+constexpr std::chrono::microseconds kAnswerSpin{50};
+
 struct QueuedCall {
   uint64_t id;
   int kind;
@@ -51,6 +57,10 @@ class CallTable {
 
   // The calls not yet handed to JavaScript, now marked dispatched.
   std::vector<QueuedCall> take_queued();
+  // The calls queued within `spin` (or none), taken as take_queued() does;
+  // the caller watches meanwhile without sleeping, and submit() skips the
+  // wake-up it would need.
+  std::vector<QueuedCall> await_queued(std::chrono::nanoseconds spin);
   // Gives back a taken call JavaScript never saw (its environment is ending),
   // for the next environment; nothing when it has completed meanwhile.
   void requeue(QueuedCall&& call);
@@ -90,6 +100,7 @@ class CallTable {
   using Deadlines = std::set<std::pair<Clock::time_point, uint64_t>>;
 
   void set_deadline(uint64_t id, Entry& entry);
+  std::vector<QueuedCall> take_queued_locked();
   std::vector<Entry> remove_if_locked(const std::function<bool(const Entry&)>& which);
   void expire_loop();
 
@@ -106,6 +117,9 @@ class CallTable {
   Clock::time_point timer_until_ = Clock::time_point::max();
   std::string closed_message_;
   bool wake_pending_ = false;
+  bool watching_ = false;                  // await_queued() is spinning
+  std::atomic<uint64_t> queued_count_{0};  // calls queued so far, for await_queued()
+  uint64_t taken_count_ = 0;               // queued_count_ when calls were last taken
   const void* notifier_owner_ = nullptr;
   std::function<void()> notify_;
   std::thread timer_;

@@ -1,4 +1,5 @@
 #include <atomic>
+#include <condition_variable>
 #include <mutex>
 #include <thread>
 
@@ -202,5 +203,84 @@ TEST(many_threads_each_call_completes_exactly_once) {
     bool timed_out = o.ok == 0 && o.data.find("timed out after 1 ms") != std::string::npos;
     if (o.count != 1 || !(o.ok == 1 || timed_out) || (timed_out && i % kCalls % 2 == 0)) ++wrong;
   }
+  CHECK_EQ(wrong, 0);
+}
+
+TEST(a_call_submitted_while_watching_is_taken_without_a_wake) {
+  CallTable table;
+  std::atomic<int> wakes{0};
+  int owner;
+  table.set_notifier(&owner, [&wakes] { ++wakes; });
+  Outcome a;
+  std::thread caller([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    submit(table, 3, "late", 60000, &a);
+  });
+  auto queued = table.await_queued(std::chrono::seconds(30));
+  caller.join();
+  CHECK_EQ(queued.size(), size_t{1});
+  CHECK_EQ(wakes.load(), 0);
+  // Once watching ended, a call wakes the thread again.
+  CHECK(table.await_queued(std::chrono::nanoseconds(0)).empty());
+  Outcome b;
+  submit(table, 3, "next", 60000, &b);
+  CHECK_EQ(wakes.load(), 1);
+  table.close("stopped");
+}
+
+TEST(a_consumer_that_watches_then_sleeps_misses_no_call) {
+  constexpr int kThreads = 3, kCalls = 3000;
+  std::vector<Outcome> outcomes(kThreads * kCalls);
+  CallTable table;
+  std::mutex mutex;
+  std::condition_variable woken;
+  bool wake = false, stop = false;
+  int owner;
+  table.set_notifier(&owner, [&] {
+    std::lock_guard<std::mutex> lock(mutex);
+    wake = true;
+    woken.notify_one();
+  });
+  // As the bridge's JS thread: sleeps until woken, answers, watches a while (0 to 20 µs), sleeps again.
+  std::thread consumer([&] {
+    unsigned spin = 0;
+    for (;;) {
+      {
+        std::unique_lock<std::mutex> lock(mutex);
+        woken.wait(lock, [&] { return wake || stop; });
+        if (stop) return;
+        wake = false;
+      }
+      auto calls = table.take_queued();
+      while (!calls.empty()) {
+        for (auto& call : calls) table.complete(call.id, true, "ok");
+        calls = table.await_queued(std::chrono::microseconds(spin++ % 21));
+      }
+    }
+  });
+  std::vector<std::thread> producers;
+  for (int t = 0; t < kThreads; ++t) {
+    producers.emplace_back([&, t] {
+      for (int i = 0; i < kCalls; ++i) {
+        submit(table, 2, "r", 60000, &outcomes[t * kCalls + i]);
+        if (i % 7 == 0) std::this_thread::sleep_for(std::chrono::microseconds(i % 50));
+      }
+    });
+  }
+  for (auto& p : producers) p.join();
+  // A missed wake leaves a call in the table; bounded, so the test fails instead of hanging.
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (table.size() > 0 && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  CHECK_EQ(table.size(), size_t{0});
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    stop = true;
+    woken.notify_one();
+  }
+  consumer.join();
+  int wrong = 0;
+  for (Outcome& o : outcomes) wrong += o.count != 1 || o.ok != 1;
   CHECK_EQ(wrong, 0);
 }

@@ -4,8 +4,11 @@
  * built by binding.gyp.
  */
 
-/** Takes a serialized request, resolves with the serialized response; a rejection fails the call with its message. */
-export type CallHandler = (request: Uint8Array) => Promise<Uint8Array>;
+/**
+ * Takes a serialized request, answers the serialized response, at once or
+ * through a promise; a throw or rejection fails the call with its message.
+ */
+export type CallHandler = (request: Uint8Array) => Uint8Array | Promise<Uint8Array>;
 
 export interface CallHandlers {
   readonly recover: CallHandler;

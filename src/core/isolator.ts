@@ -272,6 +272,17 @@ export class Isolator {
     }
   }
 
+  /**
+   * The cleanup of a container that holds no volume and has nothing running
+   * on it, done at once: true when it was one (most of an agent's
+   * containers), false when it needs cleanup().
+   */
+  cleanupIfIdle(containerId: string): boolean {
+    if (this.containers.busy(containerId) || containerRecords(this.records, containerId).length > 0) return false;
+    this.metrics.count('cleanups');
+    return true;
+  }
+
   /** Releases the container's volumes, unmounting those it was the last user of; an unknown container is a no-op. */
   async cleanup(containerId: string): Promise<Release[]> {
     this.metrics.count('cleanups');
