@@ -19,11 +19,13 @@ const SOURCES = [
 ];
 
 /**
- * Run as `sh -c SESSION ROOT N BIND... `: mounts what programs expect and
- * the N host directories BIND at the same paths in ROOT, says so, then
- * waits chrooted in ROOT.
+ * Run as `sh -c SESSION ROOT N BIND... `: makes ROOT a mount point, as a
+ * host's / is (a task's bind commands begin with `mount --make-rslave /`),
+ * mounts what programs expect and the N host directories BIND at the same
+ * paths in ROOT, says so, then waits chrooted in ROOT.
  */
 const SESSION = `root=$0; n=$1; shift
+mount --bind "$root" "$root" || exit 1
 mount -t proc proc "$root/proc" && mount --rbind /dev "$root/dev" && mount --rbind /sys "$root/sys" || exit 1
 while [ "$n" -gt 0 ]; do mkdir -p "$root$1" && mount --bind "$1" "$root$1" || exit 1; n=$((n - 1)); shift; done
 echo ready
