@@ -38,12 +38,7 @@ void HandOff::serve() {
     lock.unlock();
     job.reply->set_value(*job.request);
     // As CallTable::await_queued after an answer.
-    const auto until = std::chrono::steady_clock::now() + kAnswerSpin;
-    while (pushed_.load(std::memory_order_acquire) == seen && std::chrono::steady_clock::now() < until) {
-#if defined(__x86_64__) || defined(__i386__)
-      __builtin_ia32_pause();
-#endif
-    }
+    watch_count(pushed_, seen, kAnswerSpin);
     lock.lock();
   }
 }

@@ -184,7 +184,7 @@ void Bridge::dispatch(Napi::Env env) {
       // A call JavaScript has not seen waits for the next environment.
       if (host_->ending()) {
         host_->calls().requeue(std::move(call));
-        answered = false;
+        answered = false;  // nor watch for more: the environment is ending
         continue;
       }
       Napi::HandleScope scope(env);

@@ -81,12 +81,7 @@ std::vector<QueuedCall> CallTable::await_queued(std::chrono::nanoseconds spin) {
     watching_ = true;
     seen = taken_count_;
   }
-  const Clock::time_point until = Clock::now() + spin;
-  while (queued_count_.load(std::memory_order_acquire) == seen && Clock::now() < until) {
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#endif
-  }
+  watch_count(queued_count_, seen, spin);
   // Under the lock: a call submitted from here on finds watching_ false and wakes the thread.
   std::lock_guard<std::mutex> lock(mutex_);
   watching_ = false;

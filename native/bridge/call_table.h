@@ -35,6 +35,17 @@ const char* kind_name(int kind);  // "recover", "prepare", "cleanup", "status" o
 // and waking a sleeping thread costs more than that on an idle host.
 constexpr std::chrono::microseconds kAnswerSpin{50};
 
+// Spins, without sleeping or a system call, until `count` is no longer
+// `seen` or `spin` has passed (the bench's floor watches the same way).
+inline void watch_count(const std::atomic<uint64_t>& count, uint64_t seen, std::chrono::nanoseconds spin) {
+  const auto until = std::chrono::steady_clock::now() + spin;
+  while (count.load(std::memory_order_acquire) == seen && std::chrono::steady_clock::now() < until) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+  }
+}
+
 struct QueuedCall {
   uint64_t id;
   int kind;
